@@ -1,0 +1,878 @@
+"""Datasets for the lab: xor, spirals, scikit-learn's digits and MNIST-format IDX files.
+
+Every loader returns ``(X, y)`` batch-first: ``X`` is a float array of shape
+``(n, features)`` or, for images, ``(n, channels, height, width)``; ``y`` holds int64
+class labels of shape ``(n,)``. Pixel data is normalised as the seed advises: to
+``[0, 1]`` for sigmoid or relu networks (``scale="unit"``) and to ``[-1, 1]`` for tanh
+networks (``scale="symmetric"``).
+
+Randomness (spiral noise, shuffling, splits) comes only from
+:func:`graphnet.rng.make_rng`: the same seed gives the same arrays, bit for bit.
+:func:`load_dataset` turns a short spec string (``"digits"``, ``"mnist:PATH"``, ...) into a
+:class:`Dataset` with a train and a test part; the CLI and the lab use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import math
+import numbers
+import os
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphnet.errors import DataError, InputError, InputTypeError
+from graphnet.rng import make_rng
+
+__all__ = [
+    "xor",
+    "spirals",
+    "digits",
+    "read_idx",
+    "load_idx_pair",
+    "load_mnist",
+    "train_test_split",
+    "one_hot",
+    "check_dataset",
+    "Dataset",
+    "load_dataset",
+    "DATASET_SPECS",
+    "SCALES",
+]
+
+#: Pixel scalings: ``"unit"`` maps to [0, 1] (sigmoid, relu), ``"symmetric"`` to [-1, 1] (tanh).
+SCALES = ("unit", "symmetric")
+
+#: The spec strings :func:`load_dataset` accepts (``PATH`` is a directory of IDX files).
+DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH")
+
+# IDX type byte -> big-endian numpy dtype (and a name for messages).
+_IDX_TYPES = {
+    0x08: (np.dtype(">u1"), "ubyte"),
+    0x09: (np.dtype(">i1"), "byte"),
+    0x0B: (np.dtype(">i2"), "short"),
+    0x0C: (np.dtype(">i4"), "int"),
+    0x0D: (np.dtype(">f4"), "float"),
+    0x0E: (np.dtype(">f8"), "double"),
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _float_dtype(dtype, where: str) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating dtype, else raise InputTypeError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise InputTypeError(f"{where}: dtype must be a floating numpy dtype, got {dtype!r}") from exc
+    if not np.issubdtype(dt, np.floating):
+        raise InputTypeError(f"{where}: dtype must be a floating numpy dtype, got {dt}")
+    return dt
+
+
+def _check_choice(value, choices, name: str, where: str) -> None:
+    """Raise InputError unless ``value`` is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+
+
+def _scale_pixels(raw: np.ndarray, max_value: float, scale: str, dtype: np.dtype) -> np.ndarray:
+    """Map pixels in [0, max_value] to [0, 1] (unit) or [-1, 1] (symmetric), as ``dtype``."""
+    x = raw.astype(dtype) / dtype.type(max_value)  # [0, 1]
+    if scale == "symmetric":
+        x = x * dtype.type(2) - dtype.type(1)  # [-1, 1]
+    return x
+
+
+def _round_half_up(x: float) -> int:
+    """Round to the nearest integer, halves up (not Python's round-half-to-even)."""
+    return int(math.floor(x + 0.5))
+
+
+# ----------------------------------------------------------------------------- toy sets
+
+
+def xor(dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """The four points of the XOR problem.
+
+    Parameters
+    ----------
+    dtype : floating numpy dtype
+        The dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (4, 2)
+        The points ``(0, 0), (0, 1), (1, 0), (1, 1)`` in that order.
+    y : ndarray of shape (4,), int64
+        ``x0 xor x1``: ``[0, 1, 1, 0]``.
+
+    Raises
+    ------
+    InputTypeError
+        If ``dtype`` is not a floating dtype.
+
+    Examples
+    --------
+    >>> X, y = xor()
+    >>> X
+    array([[0., 0.],
+           [0., 1.],
+           [1., 0.],
+           [1., 1.]])
+    >>> y
+    array([0, 1, 1, 0])
+    """
+    dt = _float_dtype(dtype, "xor")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dt)
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    return X, y
+
+
+def spirals(
+    n: int,
+    seed,
+    *,
+    n_classes: int = 2,
+    noise: float = 0.1,
+    turns: float = 1.0,
+    dtype=np.float64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spirals in the plane, one arm per class.
+
+    Class ``k`` has points at radius ``r`` in (0, 1] and angle
+    ``2 pi turns r + 2 pi k / n_classes``, plus Gaussian noise of standard deviation
+    ``noise`` on each coordinate. The radii of a class are evenly spaced,
+    ``r = (i + 1) / n_k`` for ``i = 0 .. n_k - 1``, so no two arms share the origin.
+    The classes are balanced (``n`` split as evenly as possible, the first classes taking
+    the remainder) and the points are shuffled.
+
+    Parameters
+    ----------
+    n : int
+        Number of points, at least ``n_classes``.
+    seed : int or numpy.random.Generator
+        Source of the noise and of the shuffle (see :func:`graphnet.rng.make_rng`).
+    n_classes : int
+        Number of arms, at least 2.
+    noise : float
+        Standard deviation of the noise, ``>= 0``; 0 puts every point on its arm.
+    turns : float
+        How many full turns each arm makes, ``> 0``.
+    dtype : floating numpy dtype
+        The dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2)
+    y : ndarray of shape (n,), int64
+        Labels in ``0 .. n_classes - 1``.
+
+    Raises
+    ------
+    InputError
+        If ``n < n_classes``, ``n_classes < 2``, ``noise < 0`` or ``turns <= 0``.
+    InputTypeError
+        If ``n`` or ``n_classes`` is not an integer, or ``dtype`` is not floating.
+
+    Examples
+    --------
+    >>> X, y = spirals(7, seed=0, n_classes=3)
+    >>> X.shape, y.shape
+    ((7, 2), (7,))
+    >>> np.bincount(y).tolist()
+    [3, 2, 2]
+    >>> bool((spirals(7, seed=0, n_classes=3)[0] == X).all())
+    True
+    """
+    for name, value in (("n", n), ("n_classes", n_classes)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise InputTypeError(f"spirals: {name} must be an int, got {type(value).__name__} {value!r}")
+    if n_classes < 2:
+        raise InputError(f"spirals: n_classes must be >= 2, got {n_classes}")
+    if n < n_classes:
+        raise InputError(f"spirals: n must be >= n_classes ({n_classes}), got {n}")
+    if not (isinstance(noise, numbers.Real) and math.isfinite(noise) and noise >= 0):
+        raise InputError(f"spirals: noise must be a finite number >= 0, got {noise!r}")
+    if not (isinstance(turns, numbers.Real) and math.isfinite(turns) and turns > 0):
+        raise InputError(f"spirals: turns must be a finite number > 0, got {turns!r}")
+    dt = _float_dtype(dtype, "spirals")
+    rng = make_rng(seed)
+
+    counts = [n // n_classes + (1 if k < n % n_classes else 0) for k in range(n_classes)]
+    r = np.concatenate([(np.arange(c) + 1.0) / c for c in counts])  # (n,)
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), counts)  # (n,)
+    angle = 2 * np.pi * turns * r + 2 * np.pi * y / n_classes
+    X = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)  # (n, 2)
+    X = X + noise * rng.standard_normal(X.shape)
+    order = rng.permutation(n)
+    return X[order].astype(dt), y[order]
+
+
+# ----------------------------------------------------------------------------- digits
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_raw() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as (pixels 0..16 of shape (1797, 64), labels); read once."""
+    from sklearn.datasets import load_digits  # imported lazily: sklearn is slow to import
+
+    bunch = load_digits()
+    data = np.asarray(bunch.data)
+    target = np.asarray(bunch.target, dtype=np.int64)
+    data.setflags(write=False)
+    target.setflags(write=False)
+    return data, target
+
+
+def digits(*, scale: str = "unit", shape: str = "flat", dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 handwritten digits (bundled with scikit-learn, no download).
+
+    Parameters
+    ----------
+    scale : {"unit", "symmetric"}
+        Pixel values 0..16 are mapped to ``[0, 1]`` (``"unit"``, for sigmoid or relu) or to
+        ``[-1, 1]`` (``"symmetric"``, for tanh), as the seed advises.
+    shape : {"flat", "image"}
+        ``"flat"`` gives ``X`` of shape (1797, 64); ``"image"`` gives (1797, 1, 8, 8),
+        batch and channel first.
+    dtype : floating numpy dtype
+        The dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64) or (1797, 1, 8, 8)
+    y : ndarray of shape (1797,), int64
+        Digit labels 0..9.
+
+    Raises
+    ------
+    InputError
+        If ``scale`` or ``shape`` is not one of the choices above.
+    InputTypeError
+        If ``dtype`` is not floating.
+
+    Examples
+    --------
+    >>> X, y = digits()
+    >>> X.shape, y.shape, y.dtype
+    ((1797, 64), (1797,), dtype('int64'))
+    >>> float(X.min()), float(X.max())
+    (0.0, 1.0)
+    >>> Xi, _ = digits(scale="symmetric", shape="image", dtype=np.float32)
+    >>> Xi.shape, Xi.dtype, float(Xi.min())
+    ((1797, 1, 8, 8), dtype('float32'), -1.0)
+    """
+    _check_choice(scale, SCALES, "scale", "digits")
+    _check_choice(shape, ("flat", "image"), "shape", "digits")
+    dt = _float_dtype(dtype, "digits")
+    data, target = _digits_raw()
+    X = _scale_pixels(data, 16.0, scale, dt)  # (1797, 64)
+    if shape == "image":
+        X = X.reshape(-1, 1, 8, 8)  # (1797, 1, 8, 8)
+    return X, target.copy()
+
+
+# ----------------------------------------------------------------------------- IDX files
+
+
+def read_idx(path) -> np.ndarray:
+    """Read an array from an IDX file (the MNIST format), gzipped or not.
+
+    The format: two zero bytes, a type byte (0x08 ubyte, 0x09 byte, 0x0B short,
+    0x0C int, 0x0D float, 0x0E double), a byte with the number of dimensions, the
+    dimensions as big-endian uint32, then the data, big-endian, in C order. A file that
+    starts with the gzip magic bytes ``1f 8b`` is decompressed first, whatever its name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    ndarray
+        A new, writable array in native byte order, of the file's shape and type
+        (uint8, int8, int16, int32, float32 or float64).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist (the message names the path).
+    DataError
+        If the file is not a valid IDX file: bad magic, unknown type code, zero
+        dimensions, a truncated header, a broken gzip stream, or data of the wrong size
+        (``expected N bytes of data, found M``; trailing bytes count as wrong). The
+        message names the file.
+
+    Examples
+    --------
+    >>> import os, struct, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = os.path.join(d, "a.idx")
+    >>> header = bytes([0, 0, 0x08, 2]) + struct.pack(">II", 2, 3)
+    >>> with open(p, "wb") as f:
+    ...     _ = f.write(header + bytes(range(6)))
+    >>> read_idx(p)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    >>> with open(p, "wb") as f:
+    ...     _ = f.write(header + bytes(range(5)))
+    >>> read_idx(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.DataError: read_idx: ...a.idx: expected 6 bytes of data, found 5 (truncated; header shape (2, 3))
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:  # FileNotFoundError propagates, naming the path
+        raw = f.read()
+    where = f"read_idx: {path}"
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{where}: starts with the gzip magic bytes but is not a valid gzip stream ({exc})") from exc
+    if len(raw) < 4:
+        raise DataError(f"{where}: too short for an IDX header: expected at least 4 bytes, found {len(raw)}")
+    if raw[0] != 0 or raw[1] != 0:
+        raise DataError(
+            f"{where}: bad magic: expected the first two bytes to be 0x00 0x00, "
+            f"found 0x{raw[0]:02x} 0x{raw[1]:02x} (not an IDX file)"
+        )
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_TYPES:
+        known = ", ".join(f"0x{c:02x} ({name})" for c, (_, name) in _IDX_TYPES.items())
+        raise DataError(f"{where}: unknown type code 0x{code:02x}; expected one of {known}")
+    if ndim == 0:
+        raise DataError(f"{where}: zero dimensions in the header; expected at least 1")
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise DataError(
+            f"{where}: header truncated: {ndim} dimensions need {header_size} header bytes, found {len(raw)}"
+        )
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    be_dtype = _IDX_TYPES[code][0]
+    expected = math.prod(shape) * be_dtype.itemsize
+    found = len(raw) - header_size
+    if found != expected:
+        extra = found - expected
+        what = "truncated" if extra < 0 else f"{extra} trailing byte{'s' if extra != 1 else ''}"
+        raise DataError(f"{where}: expected {expected} bytes of data, found {found} ({what}; header shape {shape})")
+    data = np.frombuffer(raw, dtype=be_dtype, offset=header_size).reshape(shape)
+    return data.astype(be_dtype.newbyteorder("="))  # native order, a writable copy
+
+
+def load_idx_pair(images_path, labels_path, *, scale: str = "unit", dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Load an image file and a label file in IDX format (an MNIST split).
+
+    Parameters
+    ----------
+    images_path : str or os.PathLike
+        IDX file of uint8 images, shape (n, h, w).
+    labels_path : str or os.PathLike
+        IDX file of integer labels, shape (n,).
+    scale : {"unit", "symmetric"}
+        Pixels 0..255 are mapped to ``[0, 1]`` (``"unit"``) or ``[-1, 1]`` (``"symmetric"``).
+    dtype : floating numpy dtype
+        The dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 1, h, w)
+    y : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    DataError
+        If either file is malformed (see :func:`read_idx`), the images are not a 3-D
+        uint8 array, the labels are not a 1-D integer array, the counts differ, or
+        there are no samples.
+    FileNotFoundError
+        If either file does not exist.
+    InputError, InputTypeError
+        If ``scale`` or ``dtype`` is invalid.
+
+    Examples
+    --------
+    >>> import os, struct, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> imgs, labs = os.path.join(d, "i.idx"), os.path.join(d, "l.idx")
+    >>> with open(imgs, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 1, 2) + bytes([0, 255, 51, 0]))
+    >>> with open(labs, "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 2) + bytes([7, 3]))
+    >>> X, y = load_idx_pair(imgs, labs)
+    >>> X.shape, X[:, 0, 0, :].tolist(), y.tolist()
+    ((2, 1, 1, 2), [[0.0, 1.0], [0.2, 0.0]], [7, 3])
+    """
+    _check_choice(scale, SCALES, "scale", "load_idx_pair")
+    dt = _float_dtype(dtype, "load_idx_pair")
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    ipath, lpath = os.fspath(images_path), os.fspath(labels_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise DataError(
+            f"load_idx_pair: {ipath}: expected a 3-D uint8 array of images (n, h, w), "
+            f"got a {images.ndim}-D {images.dtype} array of shape {images.shape}"
+        )
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(
+            f"load_idx_pair: {lpath}: expected a 1-D integer array of labels (n,), "
+            f"got a {labels.ndim}-D {labels.dtype} array of shape {labels.shape}"
+        )
+    if images.shape[0] != labels.shape[0]:
+        raise DataError(
+            f"load_idx_pair: {ipath} holds {images.shape[0]} images but {lpath} holds "
+            f"{labels.shape[0]} labels; expected the same count"
+        )
+    if images.shape[0] == 0:
+        raise DataError(f"load_idx_pair: {ipath}: contains no images")
+    X = _scale_pixels(images, 255.0, scale, dt)[:, None, :, :]  # (n, 1, h, w)
+    return X, labels.astype(np.int64)
+
+
+def _mnist_candidates(prefix: str, kind: str, idx: int) -> list[str]:
+    """Standard file names for one MNIST file, in order of preference."""
+    names = [f"{prefix}-{kind}-idx{idx}-ubyte", f"{prefix}-{kind}.idx{idx}-ubyte"]
+    return [v for name in names for v in (name, name + ".gz")]
+
+
+def load_mnist(path, *, split: str = "train", scale: str = "unit", dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of MNIST (or any dataset in MNIST's layout) from a directory.
+
+    The directory holds the standard file names: ``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``,
+    each optionally gzipped with a ``.gz`` suffix; the variant with a dot
+    (``train-images.idx3-ubyte``) is accepted too. The first name found, in that order
+    (dash, dash ``.gz``, dot, dot ``.gz``), is used.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory.
+    split : {"train", "test"}
+        ``"train"`` reads the ``train-*`` files, ``"test"`` the ``t10k-*`` files.
+    scale : {"unit", "symmetric"}
+        Pixel scaling, as in :func:`load_idx_pair`.
+    dtype : floating numpy dtype
+        The dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 1, 28, 28)
+        (for MNIST; the file's own height and width in general)
+    y : ndarray of shape (n,), int64
+
+    Raises
+    ------
+    DataError
+        If ``path`` is not a directory, a file is missing (the message lists the names
+        looked for) or malformed (see :func:`load_idx_pair`).
+    InputError
+        If ``split`` or ``scale`` is not one of the choices.
+
+    Examples
+    --------
+    >>> import os, struct, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with open(os.path.join(d, "t10k-images-idx3-ubyte"), "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", 1, 2, 2) + bytes([0, 255, 255, 0]))
+    >>> with open(os.path.join(d, "t10k-labels.idx1-ubyte"), "wb") as f:
+    ...     _ = f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 1) + bytes([4]))
+    >>> X, y = load_mnist(d, split="test", scale="symmetric")
+    >>> X.tolist(), y.tolist()
+    ([[[[-1.0, 1.0], [1.0, -1.0]]]], [4])
+    >>> load_mnist(d, split="train")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.DataError: load_mnist: no train images file in ...: looked for train-images-idx3-ubyte, ...
+    """
+    _check_choice(split, ("train", "test"), "split", "load_mnist")
+    _check_choice(scale, SCALES, "scale", "load_mnist")
+    _float_dtype(dtype, "load_mnist")
+    directory = os.fspath(path)
+    if not os.path.isdir(directory):
+        raise DataError(f"load_mnist: path must be a directory of IDX files, got {directory!r}")
+    prefix = "train" if split == "train" else "t10k"
+    found = {}
+    for kind, idx in (("images", 3), ("labels", 1)):
+        candidates = _mnist_candidates(prefix, kind, idx)
+        hit = next((c for c in candidates if os.path.isfile(os.path.join(directory, c))), None)
+        if hit is None:
+            raise DataError(
+                f"load_mnist: no {split} {kind} file in {directory}: looked for {', '.join(candidates)}"
+            )
+        found[kind] = os.path.join(directory, hit)
+    return load_idx_pair(found["images"], found["labels"], scale=scale, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- utilities
+
+
+def train_test_split(X, y, *, test_size: float = 0.2, seed, stratify: bool = True):
+    """Split samples into a shuffled train and test part, per class in proportion.
+
+    Stratified (the default): a class with ``m >= 2`` samples puts
+    ``round(test_size * m)`` of them (rounded half up) in the test part, but at least 1
+    and at most ``m - 1``; a class with a single sample goes to the train part. Without
+    stratification, ``round(test_size * n)`` samples (at least 1, at most ``n - 1``) go
+    to the test part. Within each part the order is shuffled. Every sample lands in
+    exactly one part.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, ...)
+        Samples, batch first.
+    y : array_like of shape (n,)
+        Labels (any sortable values; stratification groups equal ones).
+    test_size : float
+        Fraction of samples for the test part, ``0 < test_size < 1``.
+    seed : int or numpy.random.Generator
+        Source of the shuffles (see :func:`graphnet.rng.make_rng`); the same seed gives
+        the same split.
+    stratify : bool
+        Split each class separately (``True``) or all samples together.
+
+    Returns
+    -------
+    X_train, X_test : ndarray of shape (n_train, ...) and (n_test, ...)
+    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
+
+    Raises
+    ------
+    InputError
+        If ``test_size`` is not in (0, 1), ``y`` is not 1-D, ``X`` is 0-D, or
+        ``len(X) != len(y)``.
+    DataError
+        If there are no samples, or too few for a non-empty train and test part.
+
+    Examples
+    --------
+    >>> X = np.arange(10).reshape(10, 1)
+    >>> y = np.array([0] * 5 + [1] * 5)
+    >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=0)
+    >>> X_tr.shape, X_te.shape
+    ((8, 1), (2, 1))
+    >>> np.bincount(y_te).tolist()
+    [1, 1]
+    >>> sorted(X_tr[:, 0].tolist() + X_te[:, 0].tolist()) == list(range(10))
+    True
+    """
+    where = "train_test_split"
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
+        raise InputError(f"{where}: test_size must be a number with 0 < test_size < 1, got {test_size!r}")
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.ndim == 0:
+        raise InputError(f"{where}: X must have a sample axis, got a 0-D array")
+    if y.ndim != 1:
+        raise InputError(f"{where}: y must be 1-D of shape (n,), got shape {y.shape}")
+    n = X.shape[0]
+    if n != y.shape[0]:
+        raise InputError(f"{where}: X and y must have the same length, got {n} and {y.shape[0]}")
+    if n == 0:
+        raise DataError(f"{where}: no samples to split")
+    rng = make_rng(seed)
+
+    if stratify:
+        classes, inverse = np.unique(y, return_inverse=True)
+        test_parts, train_parts = [], []
+        for k in range(classes.size):
+            idx = rng.permutation(np.flatnonzero(inverse == k))
+            m = idx.size
+            n_test = 0 if m == 1 else min(max(_round_half_up(test_size * m), 1), m - 1)
+            test_parts.append(idx[:n_test])
+            train_parts.append(idx[n_test:])
+        test_idx = np.concatenate(test_parts)
+        train_idx = np.concatenate(train_parts)
+        if test_idx.size == 0:
+            raise DataError(
+                f"{where}: not enough samples for a stratified split: every one of the "
+                f"{classes.size} classes has a single sample, so the test part would be empty"
+            )
+    else:
+        if n < 2:
+            raise DataError(f"{where}: need at least 2 samples to split, got {n}")
+        n_test = min(max(_round_half_up(test_size * n), 1), n - 1)
+        idx = rng.permutation(n)
+        test_idx, train_idx = idx[:n_test], idx[n_test:]
+    train_idx = rng.permutation(train_idx)
+    test_idx = rng.permutation(test_idx)
+    return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
+
+
+def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
+    """Encode integer labels as one-hot rows.
+
+    Parameters
+    ----------
+    y : array_like of shape (n,), integer dtype
+        Labels in ``[0, n_classes)``.
+    n_classes : int, optional
+        Number of classes ``k``; by default ``max(y) + 1``.
+    dtype : numeric numpy dtype
+        The dtype of the result.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Row ``i`` is 1 in column ``y[i]`` and 0 elsewhere.
+
+    Raises
+    ------
+    InputTypeError
+        If ``y`` does not have an integer dtype (floats and bools are refused), or
+        ``n_classes`` is not an int, or ``dtype`` is not numeric.
+    InputError
+        If ``y`` is not 1-D, a label is negative or ``>= n_classes`` (the message names
+        the value and its index), ``n_classes < 1``, or ``y`` is empty and
+        ``n_classes`` is not given.
+
+    Examples
+    --------
+    >>> one_hot([2, 0, 1])
+    array([[0., 0., 1.],
+           [1., 0., 0.],
+           [0., 1., 0.]])
+    >>> one_hot(np.array([1]), n_classes=4, dtype=np.int64)
+    array([[0, 1, 0, 0]])
+    >>> one_hot([0, 3], n_classes=3)
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: one_hot: label 3 at index 1 is out of range [0, 3)
+    """
+    where = "one_hot"
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise InputTypeError(f"{where}: y must have an integer dtype, got {y.dtype}")
+    if y.ndim != 1:
+        raise InputError(f"{where}: y must be 1-D of shape (n,), got shape {y.shape}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise InputTypeError(f"{where}: dtype must be a numeric numpy dtype, got {dtype!r}") from exc
+    if not (np.issubdtype(dt, np.floating) or np.issubdtype(dt, np.integer)):
+        raise InputTypeError(f"{where}: dtype must be a numeric numpy dtype, got {dt}")
+    if n_classes is None:
+        if y.size == 0:
+            raise InputError(f"{where}: cannot infer n_classes from an empty y; pass n_classes")
+        n_classes = int(y.max()) + 1
+    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
+        raise InputTypeError(f"{where}: n_classes must be an int, got {type(n_classes).__name__} {n_classes!r}")
+    if n_classes < 1:
+        raise InputError(f"{where}: n_classes must be >= 1, got {n_classes}")
+    bad = np.flatnonzero((y < 0) | (y >= n_classes))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"{where}: label {int(y[i])} at index {i} is out of range [0, {n_classes})")
+    out = np.zeros((y.size, int(n_classes)), dtype=dt)  # (n, k)
+    out[np.arange(y.size), y] = 1
+    return out
+
+
+def check_dataset(X, y, *, name: str = "X") -> None:
+    """Check that ``(X, y)`` is a usable training set; raise a clear error if not.
+
+    The fit loop calls this before training. ``X`` must be a float array, batch first,
+    with at least one sample and two axes (``(n, features)`` or ``(n, c, h, w)``), and
+    every value finite. ``y`` must have the same number of rows, and if it is a float
+    array (regression or one-hot targets) it must be finite too.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, ...)
+        Samples.
+    y : ndarray of shape (n,) or (n, k)
+        Labels or targets.
+    name : str
+        What ``X`` is called in messages (``"X_train"``, ``"X_test"``); ``y`` is called
+        by the matching name (``"y_train"``).
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputTypeError
+        If ``X`` is not a floating array, or ``y`` is not numeric.
+    InputError
+        If ``X`` has fewer than 2 axes, ``y`` is 0-D, or their lengths differ.
+    DataError
+        If there are no samples, or ``X`` or a float ``y`` holds NaN or infinity (the
+        message gives the count and the first sample affected).
+
+    Examples
+    --------
+    >>> X, y = xor()
+    >>> check_dataset(X, y)
+    >>> X[2, 1] = np.nan
+    >>> check_dataset(X, y, name="X_train")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.DataError: X_train: 1 non-finite value (NaN or inf), first in sample 2
+    """
+    y_name = "y" + name[1:] if name.startswith("X") else f"labels of {name}"
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if not np.issubdtype(X.dtype, np.floating):
+        raise InputTypeError(f"{name}: expected a floating array, got dtype {X.dtype}")
+    if X.ndim < 2:
+        raise InputError(
+            f"{name}: expected a batch-first array of shape (n, features) or (n, c, h, w), got shape {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise DataError(f"{name}: empty dataset: expected at least 1 sample, got shape {X.shape}")
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
+        raise InputTypeError(f"{y_name}: expected integer labels or float targets, got dtype {y.dtype}")
+    if y.ndim == 0:
+        raise InputError(f"{y_name}: expected shape ({X.shape[0]},) or ({X.shape[0]}, k), got a 0-D array")
+    if y.shape[0] != X.shape[0]:
+        raise InputError(f"{y_name}: expected {X.shape[0]} rows to match {name}, got {y.shape[0]} (shape {y.shape})")
+    for label, arr in ((name, X), (y_name, y)):
+        if np.issubdtype(arr.dtype, np.floating):
+            finite = np.isfinite(arr.reshape(arr.shape[0], -1))
+            if not finite.all():
+                count = int(finite.size - np.count_nonzero(finite))
+                first = int(np.flatnonzero(~finite.all(axis=1))[0])
+                plural = "" if count == 1 else "s"
+                raise DataError(f"{label}: {count} non-finite value{plural} (NaN or inf), first in sample {first}")
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A dataset split into a train and a test part, as :func:`load_dataset` returns it.
+
+    Examples
+    --------
+    >>> ds = load_dataset("xor")
+    >>> ds.name, ds.n_classes, ds.input_shape, ds.X_train.shape
+    ('xor', 2, (2,), (4, 2))
+    """
+
+    X_train: np.ndarray
+    """Training samples, batch first: (n_train, *input_shape)."""
+    y_train: np.ndarray
+    """Training labels, int64 of shape (n_train,)."""
+    X_test: np.ndarray
+    """Test samples, batch first: (n_test, *input_shape)."""
+    y_test: np.ndarray
+    """Test labels, int64 of shape (n_test,)."""
+    n_classes: int
+    """Number of classes; labels lie in 0 .. n_classes - 1."""
+    name: str
+    """The spec the dataset was loaded from, e.g. ``"digits"`` or ``"mnist:/data/mnist"``."""
+    input_shape: tuple
+    """Shape of one sample: (features,) or (channels, height, width)."""
+
+
+def load_dataset(
+    spec: str,
+    *,
+    seed=0,
+    test_size: float = 0.2,
+    scale: str = "unit",
+    n_samples: int | None = None,
+    dtype=np.float64,
+) -> Dataset:
+    """Load a dataset by its spec string, split into train and test.
+
+    ====================  ===========================================================
+    spec                  what it gives
+    ====================  ===========================================================
+    ``"digits"``          :func:`digits`, flat (64,), split stratified with ``seed``
+    ``"digits-image"``    :func:`digits`, images (1, 8, 8), split the same way
+    ``"xor"``             the four XOR points; train and test are the same four
+    ``"spirals"``         :func:`spirals` (2 classes, ``n_samples`` points, default
+                          400, drawn with ``seed``), split stratified with ``seed``
+    ``"mnist:PATH"``      :func:`load_mnist` train and test files from directory PATH
+    ====================  ===========================================================
+
+    Parameters
+    ----------
+    spec : str
+        One of :data:`DATASET_SPECS`.
+    seed : int or numpy.random.Generator
+        Seed of the spirals and of the splits (see :func:`graphnet.rng.make_rng`).
+    test_size : float
+        Test fraction for the sets that are split (digits, spirals).
+    scale : {"unit", "symmetric"}
+        Input scaling: pixel data (digits, mnist) to [0, 1] or [-1, 1]; xor's points
+        to {0, 1} or {-1, 1}. Spirals are already centred on 0 and are not rescaled.
+    n_samples : int, optional
+        Number of spiral points (default 400); only ``"spirals"`` takes it.
+    dtype : floating numpy dtype
+        The dtype of the samples.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputError
+        If ``spec`` is unknown (the message lists the valid ones), ``"mnist:"`` has no
+        path, ``n_samples`` is given for a set other than spirals, or ``scale`` is invalid.
+    DataError
+        If the MNIST files are missing or malformed.
+
+    Examples
+    --------
+    >>> ds = load_dataset("digits", seed=0)
+    >>> ds.X_train.shape, ds.X_test.shape, ds.n_classes, ds.input_shape
+    ((1438, 64), (359, 64), 10, (64,))
+    >>> load_dataset("spirals", seed=1, n_samples=50).X_test.shape
+    (10, 2)
+    >>> load_dataset("iris")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: load_dataset: unknown dataset spec 'iris'; expected one of 'digits', ...
+    """
+    where = "load_dataset"
+    _check_choice(scale, SCALES, "scale", where)
+    dt = _float_dtype(dtype, where)
+    if not isinstance(spec, str):
+        raise InputTypeError(f"{where}: spec must be a str, got {type(spec).__name__} {spec!r}")
+    base = spec.split(":", 1)[0] if spec.startswith("mnist:") else spec
+    valid = ", ".join(map(repr, DATASET_SPECS))
+    if base not in ("digits", "digits-image", "xor", "spirals", "mnist"):
+        raise InputError(f"{where}: unknown dataset spec {spec!r}; expected one of {valid}")
+    if n_samples is not None and base != "spirals":
+        raise InputError(f"{where}: n_samples applies only to 'spirals', got n_samples={n_samples!r} for {spec!r}")
+
+    if base == "xor":
+        X, y = xor(dtype=dt)
+        if scale == "symmetric":
+            X = X * dt.type(2) - dt.type(1)  # {0, 1} -> {-1, 1}
+        return Dataset(X, y, X.copy(), y.copy(), 2, spec, (2,))
+    if base == "mnist":
+        path = spec[len("mnist:"):]
+        if not path:
+            raise InputError(f"{where}: 'mnist:PATH' needs a directory after the colon, got {spec!r}")
+        X_train, y_train = load_mnist(path, split="train", scale=scale, dtype=dt)
+        X_test, y_test = load_mnist(path, split="test", scale=scale, dtype=dt)
+        if X_train.shape[1:] != X_test.shape[1:]:
+            raise DataError(
+                f"{where}: {path}: train images have shape {X_train.shape[1:]} but test images "
+                f"{X_test.shape[1:]}; expected the same"
+            )
+        n_classes = int(max(y_train.max(), y_test.max())) + 1
+        return Dataset(X_train, y_train, X_test, y_test, n_classes, spec, tuple(X_train.shape[1:]))
+
+    rng = make_rng(seed)
+    if base == "spirals":
+        X, y = spirals(400 if n_samples is None else n_samples, rng, dtype=dt)
+        n_classes = 2
+    else:
+        X, y = digits(scale=scale, shape="image" if base == "digits-image" else "flat", dtype=dt)
+        n_classes = 10
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=rng)
+    return Dataset(X_train, y_train, X_test, y_test, n_classes, spec, tuple(X.shape[1:]))
