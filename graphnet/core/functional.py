@@ -1,0 +1,579 @@
+"""Pure array operations of the seed's backprop core.
+
+The seed's helper methods: ``conv2d`` (valid and full), ``rot180``, ``downsample`` and
+``upsample`` for pooling, and the activations with their derivatives. Nothing here keeps
+state; the layers in :mod:`graphnet.core.layers` are built from these functions.
+
+Convolution is a *true* convolution, kernel flipped, as the seed derives it
+(``O = sum_{i,j} theta_{(n-i)(n-j)} x_{ij}``), not the cross-correlation most frameworks
+call convolution. Batched forms take images batch-first, ``(n, c, h, w)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from graphnet.errors import InputError, InputTypeError
+
+__all__ = [
+    "conv2d",
+    "conv2d_batch",
+    "im2col",
+    "col2im",
+    "rot180",
+    "downsample",
+    "upsample",
+    "pool_output_shape",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "identity",
+    "softmax",
+    "dsigmoid",
+    "dtanh",
+    "drelu",
+    "didentity",
+    "dsoftmax",
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "activation",
+]
+
+_MODES = ("valid", "full")
+
+
+def _as_float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
+    """Check that ``x`` is a real floating or integer array of ``ndim`` dims; return it as float."""
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)
+                                 or x.dtype == bool):
+        raise InputTypeError(f"{name}: expected a real numeric array, got dtype {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise InputError(f"{name}: expected a {ndim}-D array, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    return x
+
+
+def _check_mode(mode: str, where: str) -> None:
+    if mode not in _MODES:
+        raise InputError(f"{where}: mode must be 'valid' or 'full', got {mode!r}")
+
+
+def rot180(k: np.ndarray) -> np.ndarray:
+    """Rotate the last two axes of an array by 180 degrees.
+
+    Parameters
+    ----------
+    k : ndarray of shape (..., p, q)
+
+    Returns
+    -------
+    ndarray of shape (..., p, q)
+        ``k[..., ::-1, ::-1]`` (a view).
+
+    Examples
+    --------
+    >>> rot180(np.array([[1, 2], [3, 4]]))
+    array([[4, 3],
+           [2, 1]])
+    """
+    k = np.asarray(k)
+    if k.ndim < 2:
+        raise InputError(f"rot180: expected an array with at least 2 dims, got shape {k.shape}")
+    return k[..., ::-1, ::-1]
+
+
+def conv2d(x: np.ndarray, k: np.ndarray, mode: str = "valid") -> np.ndarray:
+    """Two-dimensional discrete convolution of one image with one kernel (kernel flipped).
+
+    ``(x * k)[m, n] = sum_{u, v} x[u, v] k[m - u, n - v]``, as in the seed.
+
+    Parameters
+    ----------
+    x : ndarray of shape (m, n)
+    k : ndarray of shape (p, q)
+    mode : {"valid", "full"}
+        ``valid``: only where the kernel lies inside ``x``, shape (m-p+1, n-q+1); needs
+        m >= p and n >= q. ``full``: the whole definition, shape (m+p-1, n+q-1).
+
+    Returns
+    -------
+    ndarray
+        The convolution, in the result dtype of ``x`` and ``k``.
+
+    Raises
+    ------
+    InputError
+        For arrays that are not 2-D, an unknown mode, or (valid) a kernel larger than ``x``.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(3, 3)
+    >>> conv2d(x, np.array([[1.0, 0.0], [0.0, 0.0]]))   # kernel flipped: picks x[1:, 1:]
+    array([[4., 5.],
+           [7., 8.]])
+    >>> conv2d(np.ones((2, 2)), np.ones((2, 2)), mode="full")
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    x = _as_float_array(x, "conv2d: x", 2)
+    k = _as_float_array(k, "conv2d: k", 2)
+    _check_mode(mode, "conv2d")
+    out = conv2d_batch(x[None, None], k[None, None], mode)
+    return out[0, 0]
+
+
+def _check_conv_args(x, k, mode, where):
+    x = _as_float_array(x, f"{where}: x", 4)
+    k = _as_float_array(k, f"{where}: k", 4)
+    _check_mode(mode, where)
+    if x.shape[1] != k.shape[1]:
+        raise InputError(
+            f"{where}: x has {x.shape[1]} channels but the kernel expects {k.shape[1]} "
+            f"(x {x.shape}, k {k.shape})"
+        )
+    p, q = k.shape[2:]
+    if p < 1 or q < 1:
+        raise InputError(f"{where}: kernel must be at least 1x1, got {p}x{q}")
+    if mode == "valid" and (x.shape[2] < p or x.shape[3] < q):
+        raise InputError(
+            f"{where}: kernel {p}x{q} is larger than the input {x.shape[2]}x{x.shape[3]} "
+            "in 'valid' mode"
+        )
+    return x, k
+
+
+def im2col(x: np.ndarray, p: int, q: int) -> np.ndarray:
+    """Unfold every p x q window of a batch of images into columns, channel-first.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, c, h, w)
+    p, q : int
+        Window height and width, at most h and w.
+
+    Returns
+    -------
+    ndarray of shape (c * p * q, n * h' * w')
+        With h' = h - p + 1 and w' = w - q + 1. Row ``(ci * p + u) * q + v`` holds
+        ``x[:, ci, u:u+h', v:v+w']`` flattened in (n, h', w') order. The copy loops over the
+        p * q kernel offsets (a few block copies), never over pixels or samples.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> im2col(x, 2, 2)
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
+    """
+    n, c, h, w = x.shape
+    oh, ow = h - p + 1, w - q + 1
+    if oh < 1 or ow < 1:
+        raise InputError(f"im2col: window {p}x{q} does not fit in {h}x{w}")
+    xt = x.transpose(1, 0, 2, 3)  # (c, n, h, w): channel-first so each copy below is a block
+    cols = np.empty((c, p, q, n, oh, ow), dtype=x.dtype)
+    for u in range(p):
+        for v in range(q):
+            cols[:, u, v] = xt[:, :, u:u + oh, v:v + ow]
+    return cols.reshape(c * p * q, n * oh * ow)
+
+
+def col2im(cols: np.ndarray, shape: tuple[int, int, int, int], p: int, q: int) -> np.ndarray:
+    """Adjoint of :func:`im2col`: add every column back onto the window it came from.
+
+    Parameters
+    ----------
+    cols : ndarray of shape (c * p * q, n * h' * w')
+    shape : tuple (n, c, h, w)
+        Shape of the image batch that :func:`im2col` unfolded.
+    p, q : int
+
+    Returns
+    -------
+    ndarray of shape (n, c, h, w)
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> col2im(im2col(x, 2, 2), x.shape, 2, 2)[0, 0]   # each pixel times the windows holding it
+    array([[ 0.,  2.,  2.],
+           [ 6., 16., 10.],
+           [ 6., 14.,  8.]])
+    """
+    n, c, h, w = shape
+    oh, ow = h - p + 1, w - q + 1
+    cols = cols.reshape(c, p, q, n, oh, ow)
+    xt = np.zeros((c, n, h, w), dtype=cols.dtype)
+    for u in range(p):
+        for v in range(q):
+            xt[:, :, u:u + oh, v:v + ow] += cols[:, u, v]
+    return xt.transpose(1, 0, 2, 3)
+
+
+def conv2d_batch(x: np.ndarray, k: np.ndarray, mode: str = "valid") -> np.ndarray:
+    """Multi-channel batched true convolution: ``out[n, o] = sum_i x[n, i] * k[o, i]``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, c_in, h, w)
+    k : ndarray of shape (c_out, c_in, p, q)
+    mode : {"valid", "full"}
+
+    Returns
+    -------
+    ndarray of shape (n, c_out, h', w')
+        h' = h - p + 1 (valid) or h + p - 1 (full); likewise w'.
+
+    Raises
+    ------
+    InputError
+        Wrong number of dims, channel mismatch, unknown mode, kernel larger than the input
+        in valid mode.
+
+    Examples
+    --------
+    >>> x = np.ones((2, 3, 5, 5)); k = np.ones((4, 3, 3, 3))
+    >>> conv2d_batch(x, k).shape, conv2d_batch(x, k, mode="full").shape
+    ((2, 4, 3, 3), (2, 4, 7, 7))
+    >>> float(conv2d_batch(x, k)[0, 0, 0, 0])   # 3 channels x 9 taps
+    27.0
+    """
+    x, k = _check_conv_args(x, k, mode, "conv2d_batch")
+    c_out, c_in, p, q = k.shape
+    if mode == "full":
+        x = np.pad(x, ((0, 0), (0, 0), (p - 1, p - 1), (q - 1, q - 1)))
+    n, _, h, w = x.shape
+    oh, ow = h - p + 1, w - q + 1
+    cols = im2col(x, p, q)                                   # (c_in*p*q, n*oh*ow)
+    kmat = rot180(k).reshape(c_out, c_in * p * q)            # flipped: a true convolution
+    out = kmat.astype(np.result_type(x, k), copy=False) @ cols  # (c_out, n*oh*ow)
+    return out.reshape(c_out, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+# ----------------------------------------------------------------------------- pooling
+
+_POOL_METHODS = ("max", "mean")
+_POOL_EDGES = ("pad", "ignore")
+
+
+def _check_pool(size, method, edge, where):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise InputError(f"{where}: size must be a positive int, got {size!r}")
+    if method not in _POOL_METHODS:
+        raise InputError(f"{where}: method must be 'max' or 'mean', got {method!r}")
+    if edge not in _POOL_EDGES:
+        raise InputError(f"{where}: edge must be 'pad' or 'ignore', got {edge!r}")
+
+
+def pool_output_shape(h: int, w: int, size: int = 2, edge: str = "pad") -> tuple[int, int]:
+    """Height and width after pooling an h x w map with ``size`` x ``size`` windows.
+
+    Examples
+    --------
+    >>> pool_output_shape(991, 991, 2, "pad"), pool_output_shape(5, 5, 2, "ignore")
+    ((496, 496), (2, 2))
+    """
+    _check_pool(size, "max", edge, "pool_output_shape")
+    if edge == "pad":
+        return -(-h // size), -(-w // size)
+    return h // size, w // size
+
+
+def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "pad",
+               *, return_indices: bool = False):
+    """Pool the last two axes in non-overlapping ``size`` x ``size`` windows.
+
+    Parameters
+    ----------
+    x : ndarray of shape (..., h, w)
+    size : int
+        Window side (the seed's 2x2 by default).
+    method : {"max", "mean"}
+    edge : {"pad", "ignore"}
+        The seed's two edge rules: ``pad`` fills the map with zeros up to a multiple of
+        ``size`` (the padded zeros take part in the max and the mean), ``ignore`` drops the
+        remainder.
+    return_indices : bool
+        For ``max``, also return the position of the maximum inside each window, as an
+        integer in ``[0, size*size)`` in row-major order; on ties the first (as PyTorch).
+
+    Returns
+    -------
+    out : ndarray of shape (..., h', w')
+    indices : ndarray of shape (..., h', w'), uint8 or int64
+        Only with ``return_indices=True`` and ``method="max"``.
+
+    Raises
+    ------
+    InputError
+        Bad size, method or edge; fewer than two dims; (ignore) a map smaller than a window.
+
+    Examples
+    --------
+    >>> x = np.array([[1., 2., 5.], [3., 4., 6.], [7., 8., 9.]])
+    >>> downsample(x, 2, "max", "pad")
+    array([[4., 6.],
+           [8., 9.]])
+    >>> downsample(x, 2, "mean", "ignore")
+    array([[2.5]])
+    """
+    _check_pool(size, method, edge, "downsample")
+    x = _as_float_array(x, "downsample: x")
+    if x.ndim < 2:
+        raise InputError(f"downsample: expected at least 2 dims (..., h, w), got shape {x.shape}")
+    h, w = x.shape[-2:]
+    oh, ow = pool_output_shape(h, w, size, edge)
+    if oh == 0 or ow == 0:
+        raise InputError(f"downsample: a {h}x{w} map is smaller than one {size}x{size} window "
+                         "with edge='ignore'")
+    if edge == "pad" and (h % size or w % size):
+        pad = [(0, 0)] * (x.ndim - 2) + [(0, oh * size - h), (0, ow * size - w)]
+        x = np.pad(x, pad)
+    # strided views, one per window offset: each is (..., oh, ow)
+    views = [x[..., u:oh * size:size, v:ow * size:size] for u in range(size) for v in range(size)]
+    if method == "mean":
+        out = views[0].copy()
+        for view in views[1:]:
+            out += view
+        out *= 1.0 / (size * size)
+        return out
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    if not return_indices:
+        return out
+    idx_dtype = np.uint8 if size * size <= 255 else np.int64
+    indices = np.zeros(out.shape, dtype=idx_dtype)
+    # walk the offsets backwards so the first maximum in row-major order wins ties
+    for k in range(len(views) - 1, 0, -1):
+        indices[views[k] == out] = k
+    indices[views[0] == out] = 0
+    return out, indices
+
+
+def upsample(delta: np.ndarray, shape: tuple[int, int], size: int = 2, method: str = "max",
+             *, indices: np.ndarray | None = None) -> np.ndarray:
+    """Route a pooled delta back to the map it was pooled from (the adjoint of :func:`downsample`).
+
+    ``max`` sends each delta to the one position of its window's maximum (``indices`` from
+    ``downsample(..., return_indices=True)``); ``mean`` spreads it evenly, ``delta / size**2``
+    to each of the window's points. Deltas landing on padded positions are dropped, so the
+    result has the unpadded ``shape``.
+
+    Parameters
+    ----------
+    delta : ndarray of shape (..., h', w')
+    shape : tuple (h, w)
+        Height and width of the map before pooling.
+    size : int
+    method : {"max", "mean"}
+    indices : ndarray of shape (..., h', w'), optional
+        Required for ``max``.
+
+    Returns
+    -------
+    ndarray of shape (..., h, w)
+
+    Examples
+    --------
+    >>> x = np.array([[1., 2.], [3., 4.]])
+    >>> y, idx = downsample(x, 2, "max", return_indices=True)
+    >>> upsample(np.array([[10.]]), (2, 2), 2, "max", indices=idx)
+    array([[ 0.,  0.],
+           [ 0., 10.]])
+    >>> upsample(np.array([[10.]]), (3, 3), 2, "mean")   # padded map: the edge gets its share
+    array([[2.5, 2.5, 0. ],
+           [2.5, 2.5, 0. ],
+           [0. , 0. , 0. ]])
+    """
+    _check_pool(size, method, "pad", "upsample")
+    delta = _as_float_array(delta, "upsample: delta")
+    if delta.ndim < 2:
+        raise InputError(f"upsample: expected a delta with at least 2 dims (..., h', w'), "
+                         f"got shape {delta.shape}")
+    if np.shape(shape) != (2,):
+        raise InputError(f"upsample: shape must be a pair (h, w), got {shape!r}")
+    h, w = shape
+    oh, ow = delta.shape[-2:]
+    if (oh, ow) not in (pool_output_shape(h, w, size, "pad"), pool_output_shape(h, w, size, "ignore")):
+        raise InputError(f"upsample: a {oh}x{ow} delta does not come from pooling a {h}x{w} "
+                         f"map with size {size}")
+    big = np.zeros(delta.shape[:-2] + (oh * size, ow * size), dtype=delta.dtype)
+    if method == "mean":
+        share = delta * (1.0 / (size * size))
+        for u in range(size):
+            for v in range(size):
+                big[..., u::size, v::size] = share
+    else:
+        if indices is None:
+            raise InputError("upsample: method 'max' needs the indices from "
+                             "downsample(..., return_indices=True)")
+        if indices.shape != delta.shape:
+            raise InputError(f"upsample: indices shape {indices.shape} != delta shape {delta.shape}")
+        k = 0
+        for u in range(size):
+            for v in range(size):
+                big[..., u::size, v::size] = np.where(indices == k, delta, 0.0)
+                k += 1
+    if big.shape[-2:] == (h, w):
+        return big
+    if oh * size >= h and ow * size >= w:
+        return np.ascontiguousarray(big[..., :h, :w])
+    out = np.zeros(delta.shape[:-2] + (h, w), dtype=delta.dtype)  # ignore: the remainder gets 0
+    out[..., :oh * size, :ow * size] = big
+    return out
+
+
+# ------------------------------------------------------------------------- activations
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-x))``, computed without overflow.
+
+    Examples
+    --------
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)  # an integer input must not truncate the result to 0/1
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """Hyperbolic tangent.
+
+    Examples
+    --------
+    >>> tanh(np.array([0.0]))
+    array([0.])
+    """
+    return np.tanh(x)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """Rectified linear unit ``max(x, 0)``.
+
+    Examples
+    --------
+    >>> relu(np.array([-2.0, 3.0]))
+    array([0., 3.])
+    """
+    return np.maximum(x, 0)
+
+
+def identity(x: np.ndarray) -> np.ndarray:
+    """The identity (the seed's rasterizing layer has it as activation).
+
+    Examples
+    --------
+    >>> identity(np.array([1.5]))
+    array([1.5])
+    """
+    return np.asarray(x)
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis``, shifted by the maximum so it never overflows.
+
+    Examples
+    --------
+    >>> softmax(np.array([[0.0, 0.0], [1000.0, 0.0]]))
+    array([[0.5, 0.5],
+           [1. , 0. ]])
+    """
+    x = np.asarray(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# Derivatives are written in terms of the *output* o = act(x), as the seed does.
+
+def dsigmoid(o: np.ndarray) -> np.ndarray:
+    """sigmoid'(x) = o (1 - o), with o = sigmoid(x).
+
+    Examples
+    --------
+    >>> dsigmoid(np.array([0.5]))
+    array([0.25])
+    """
+    return o * (1.0 - o)
+
+
+def dtanh(o: np.ndarray) -> np.ndarray:
+    """tanh'(x) = 1 - o^2, with o = tanh(x).
+
+    Examples
+    --------
+    >>> dtanh(np.array([0.0]))
+    array([1.])
+    """
+    return 1.0 - o * o
+
+
+def drelu(o: np.ndarray) -> np.ndarray:
+    """relu'(x) = 1 where o > 0 else 0 (0 at the kink), with o = relu(x).
+
+    Examples
+    --------
+    >>> drelu(np.array([0.0, 2.0]))
+    array([0., 1.])
+    """
+    return (o > 0).astype(o.dtype)
+
+
+def didentity(o: np.ndarray) -> np.ndarray:
+    """identity'(x) = 1.
+
+    Examples
+    --------
+    >>> didentity(np.array([3.0, -1.0]))
+    array([1., 1.])
+    """
+    return np.ones_like(o)
+
+
+def dsoftmax(s: np.ndarray) -> np.ndarray:
+    """The seed's ``softmax'(x) = s - s^2``: the *diagonal* of the softmax Jacobian only.
+
+    The full Jacobian is ``diag(s) - s s^T``; using ``s - s^2`` element-wise ignores the
+    off-diagonal terms. The Softmax layer uses the full Jacobian; this function exists so
+    the audit can show the difference.
+
+    Examples
+    --------
+    >>> dsoftmax(np.array([0.5, 0.5]))
+    array([0.25, 0.25])
+    """
+    return s - s * s
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity}
+DERIVATIVES = {"sigmoid": dsigmoid, "tanh": dtanh, "relu": drelu, "identity": didentity}
+
+
+def activation(name: str):
+    """Return ``(act, dact)`` for an activation name; ``dact`` takes the output.
+
+    Raises
+    ------
+    InputError
+        For a name not in ``ACTIVATIONS``.
+
+    Examples
+    --------
+    >>> act, dact = activation("tanh")
+    >>> dact(act(np.array([0.0])))
+    array([1.])
+    """
+    if name not in ACTIVATIONS:
+        raise InputError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name], DERIVATIVES[name]

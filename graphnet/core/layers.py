@@ -1,0 +1,420 @@
+"""The seed's five layers: Conv2D, Pool2D, Flatten, Dense, Softmax.
+
+One contract for all of them: ``output(x)`` computes the layer and caches only what the
+backward pass needs; ``backpropagate(delta)`` takes dE/d(output), stores dE/d(param) in
+``grads`` under the same keys as ``params`` and returns dE/d(input) for the layer below.
+Images are batch-first ``(n, c, h, w)``, vectors ``(n, features)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graphnet.core import functional as F
+from graphnet.errors import InputError, InputTypeError
+from graphnet.rng import make_rng
+
+__all__ = ["Layer", "Conv2D", "Pool2D", "Flatten", "Dense", "Softmax", "init_weights"]
+
+_DTYPES = (np.float32, np.float64)
+
+
+def _check_dtype(dtype, where):
+    dtype = np.dtype(dtype)
+    if dtype.type not in _DTYPES:
+        raise InputTypeError(f"{where}: dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _check_positive_int(value, name, where):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{where}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def init_weights(shape, fan_in: int, fan_out: int, scheme: str, rng, dtype=np.float64):
+    """Draw an initial weight array.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    fan_in, fan_out : int
+    scheme : {"xavier", "he"}
+        ``xavier``: uniform in +-sqrt(6 / (fan_in + fan_out)) (tanh, sigmoid, identity);
+        ``he``: normal with std sqrt(2 / fan_in) (relu).
+    rng : int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Returns
+    -------
+    ndarray of ``shape``
+
+    Examples
+    --------
+    >>> w = init_weights((3, 4), 3, 4, "xavier", rng=0)
+    >>> w.shape, bool(np.abs(w).max() <= np.sqrt(6 / 7))
+    ((3, 4), True)
+    """
+    rng = make_rng(rng, name="rng")
+    if scheme == "xavier":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = rng.uniform(-limit, limit, size=shape)
+    elif scheme == "he":
+        w = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+    else:
+        raise InputError(f"init_weights: scheme must be 'xavier' or 'he', got {scheme!r}")
+    return w.astype(dtype)
+
+
+def _resolve_init(init, act, where):
+    if init == "auto":
+        return "he" if act == "relu" else "xavier"
+    if init not in ("xavier", "he"):
+        raise InputError(f"{where}: init must be 'auto', 'xavier' or 'he', got {init!r}")
+    return init
+
+
+class Layer:
+    """Base class: empty ``params`` and ``grads``, and the shared input checks."""
+
+    params: dict
+    grads: dict
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self._cache = None
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """Shape of one sample's output for one sample's ``input_shape`` (no batch axis)."""
+        return tuple(input_shape)
+
+    def _need_cache(self):
+        if self._cache is None:
+            raise InputError(f"{type(self).__name__}.backpropagate: call output() first")
+        return self._cache
+
+    def _check_delta(self, delta, shape):
+        if delta.shape != shape:
+            raise InputError(f"{type(self).__name__}.backpropagate: delta has shape {delta.shape}, "
+                             f"expected {shape} (the shape of the last output)")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _check_input(x, ndim, where, dtype=None):
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise InputTypeError(f"{where}: x must be a real numeric array, got dtype {x.dtype}")
+    if x.ndim != ndim:
+        raise InputError(f"{where}: x must be {ndim}-D, got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise InputError(f"{where}: x is an empty batch (shape {x.shape})")
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    return x
+
+
+class Conv2D(Layer):
+    """Convolution layer: ``O_j = act(sum_i X_i *valid Theta_ij + b_j)``, a true convolution.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    padding : int
+        Zeros added on every side before the valid convolution (``kernel_size - 1`` gives
+        the seed's full mode).
+    activation : {"relu", "tanh", "sigmoid", "identity"}
+    init : {"auto", "xavier", "he"}
+    rng : int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    params : dict
+        ``W`` of shape (out_channels, in_channels, p, q) (the kernels Theta, unflipped) and
+        ``b`` of shape (out_channels,).
+
+    Examples
+    --------
+    >>> conv = Conv2D(1, 4, 3, rng=0)
+    >>> y = conv.output(np.zeros((2, 1, 8, 8)))
+    >>> y.shape
+    (2, 4, 6, 6)
+    >>> conv.backpropagate(np.ones_like(y)).shape
+    (2, 1, 8, 8)
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, *, padding=0, activation="relu",
+                 init="auto", rng=0, dtype=np.float64):
+        super().__init__()
+        where = "Conv2D"
+        self.in_channels = _check_positive_int(in_channels, "in_channels", where)
+        self.out_channels = _check_positive_int(out_channels, "out_channels", where)
+        if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool):
+            kernel_size = (kernel_size, kernel_size)
+        if (not isinstance(kernel_size, (tuple, list)) or len(kernel_size) != 2):
+            raise InputError(f"{where}: kernel_size must be an int or a pair, got {kernel_size!r}")
+        self.kernel_size = tuple(_check_positive_int(k, "kernel_size", where) for k in kernel_size)
+        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
+            raise InputError(f"{where}: padding must be a non-negative int, got {padding!r}")
+        self.padding = int(padding)
+        self.activation = activation
+        self._act, self._dact = F.activation(activation)
+        self.dtype = _check_dtype(dtype, where)
+        p, q = self.kernel_size
+        scheme = _resolve_init(init, activation, where)
+        fan_in, fan_out = self.in_channels * p * q, self.out_channels * p * q
+        self.params["W"] = init_weights((self.out_channels, self.in_channels, p, q), fan_in, fan_out,
+                                        scheme, rng, self.dtype)
+        self.params["b"] = np.zeros(self.out_channels, dtype=self.dtype)
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        p, q = self.kernel_size
+        return (self.out_channels, h + 2 * self.padding - p + 1, w + 2 * self.padding - q + 1)
+
+    def output(self, x):
+        """Forward pass.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, in_channels, h, w)
+
+        Returns
+        -------
+        ndarray of shape (n, out_channels, h + 2 padding - p + 1, w + 2 padding - q + 1)
+        """
+        x = _check_input(x, 4, "Conv2D.output", self.dtype)
+        if x.shape[1] != self.in_channels:
+            raise InputError(f"Conv2D.output: x has {x.shape[1]} channels, the layer expects "
+                             f"{self.in_channels} (x shape {x.shape})")
+        if self.padding:
+            s = self.padding
+            x = np.pad(x, ((0, 0), (0, 0), (s, s), (s, s)))
+        n, c, h, w = x.shape
+        p, q = self.kernel_size
+        if h < p or w < q:
+            raise InputError(f"Conv2D.output: kernel {p}x{q} is larger than the (padded) "
+                             f"input {h}x{w}")
+        oh, ow = h - p + 1, w - q + 1
+        cols = F.im2col(x, p, q)                                          # (c*p*q, n*oh*ow)
+        kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)  # flipped: true conv
+        z = kmat @ cols                                                   # (c_out, n*oh*ow)
+        z += self.params["b"][:, None]
+        o = self._act(z)
+        self._cache = (cols, o, x.shape)
+        # channel-first inside; the (n, c_out, oh, ow) view is what the next im2col wants
+        return o.reshape(self.out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+
+    def backpropagate(self, delta):
+        """Backward pass.
+
+        Parameters
+        ----------
+        delta : ndarray of shape (n, out_channels, oh, ow)
+            dE/d(output).
+
+        Returns
+        -------
+        ndarray of shape (n, in_channels, h, w)
+            dE/d(input); ``grads["W"]`` and ``grads["b"]`` are set.
+        """
+        cols, o, xshape = self._need_cache()
+        n, c, h, w = xshape
+        p, q = self.kernel_size
+        oh, ow = h - p + 1, w - q + 1
+        self._check_delta(delta, (n, self.out_channels, oh, ow))
+        dz = delta.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)   # (c_out, n*oh*ow)
+        if self.activation != "identity":
+            dz = dz * self._dact(o)
+        dz = dz.astype(self.dtype, copy=False)
+        # dE/dTheta = rot180(X *valid rot180(Delta)): correlation of X with Delta, flipped back
+        dkflip = dz @ cols.T                                              # (c_out, c*p*q)
+        self.grads["W"] = np.ascontiguousarray(F.rot180(dkflip.reshape(self.out_channels, c, p, q)))
+        self.grads["b"] = dz.sum(axis=1)                                  # dE/db = sum(Delta)
+        # Delta_below = Delta *full rot180(Theta), done as the adjoint of im2col
+        kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)
+        dx = F.col2im(kmat.T @ dz, xshape, p, q)                          # (n, c, h, w)
+        if self.padding:
+            s = self.padding
+            dx = dx[:, :, s:h - s, s:w - s]
+        return dx
+
+    def __repr__(self):
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
+                f"padding={self.padding}, activation={self.activation!r})")
+
+
+class Pool2D(Layer):
+    """Down-sampling layer: max or mean over ``size`` x ``size`` windows.
+
+    Backward routes the delta exactly: max to the (first) position of each window's
+    maximum, mean evenly over the window. Padded positions get nothing.
+
+    Parameters
+    ----------
+    size : int
+    method : {"max", "mean"}
+    edge : {"pad", "ignore"}
+
+    Examples
+    --------
+    >>> pool = Pool2D(2, "max", "pad")
+    >>> pool.output(np.zeros((1, 3, 5, 5))).shape
+    (1, 3, 3, 3)
+    """
+
+    def __init__(self, size=2, method="max", edge="pad"):
+        super().__init__()
+        F._check_pool(size, method, edge, "Pool2D")
+        self.size, self.method, self.edge = int(size), method, edge
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        return (c,) + F.pool_output_shape(h, w, self.size, self.edge)
+
+    def output(self, x):
+        """Forward pass: ``x`` (n, c, h, w) -> (n, c, h', w')."""
+        x = _check_input(x, 4, "Pool2D.output")
+        if self.method == "max":
+            out, idx = F.downsample(x, self.size, "max", self.edge, return_indices=True)
+        else:
+            out, idx = F.downsample(x, self.size, "mean", self.edge), None
+        self._cache = (x.shape, idx, out.shape)
+        return out
+
+    def backpropagate(self, delta):
+        """Backward pass: ``delta`` (n, c, h', w') -> (n, c, h, w)."""
+        xshape, idx, oshape = self._need_cache()
+        self._check_delta(delta, oshape)
+        return F.upsample(delta, xshape[-2:], self.size, self.method, indices=idx)
+
+    def __repr__(self):
+        return f"Pool2D({self.size}, {self.method!r}, {self.edge!r})"
+
+
+class Flatten(Layer):
+    """The seed's rasterizing: feature maps (n, c, h, w) -> vectors (n, c*h*w), channel by
+    channel, row by row.
+
+    Examples
+    --------
+    >>> Flatten().output(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+    """
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def output(self, x):
+        """Forward pass."""
+        x = np.asarray(x)
+        if x.ndim < 2:
+            raise InputError(f"Flatten.output: x must have a batch axis, got shape {x.shape}")
+        x = _check_input(x, x.ndim, "Flatten.output")   # numeric dtype, non-empty batch
+        self._cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backpropagate(self, delta):
+        """Backward pass: reshape the delta back into feature maps."""
+        shape = self._need_cache()
+        self._check_delta(delta, (shape[0], int(np.prod(shape[1:]))))
+        return delta.reshape(shape)
+
+
+class Dense(Layer):
+    """Fully connected layer ``o = act(x @ W + b)``.
+
+    ``W`` has shape (n_in, n_out), so ``W[i, j]`` is the edge from input i to output j, the
+    graph convention; the seed's Theta is ``W.T``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+    activation : {"tanh", "sigmoid", "relu", "identity"}
+    init : {"auto", "xavier", "he"}
+    rng : int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Examples
+    --------
+    >>> d = Dense(3, 2, activation="tanh", rng=0)
+    >>> d.output(np.ones((5, 3))).shape
+    (5, 2)
+    """
+
+    def __init__(self, n_in, n_out, *, activation="identity", init="auto", rng=0,
+                 dtype=np.float64):
+        super().__init__()
+        self.n_in = _check_positive_int(n_in, "n_in", "Dense")
+        self.n_out = _check_positive_int(n_out, "n_out", "Dense")
+        self.activation = activation
+        self._act, self._dact = F.activation(activation)
+        self.dtype = _check_dtype(dtype, "Dense")
+        scheme = _resolve_init(init, activation, "Dense")
+        self.params["W"] = init_weights((self.n_in, self.n_out), self.n_in, self.n_out, scheme, rng,
+                                        self.dtype)
+        self.params["b"] = np.zeros(self.n_out, dtype=self.dtype)
+
+    def output_shape(self, input_shape):
+        return (self.n_out,)
+
+    def output(self, x):
+        """Forward pass: ``x`` (n, n_in) -> (n, n_out)."""
+        x = _check_input(x, 2, "Dense.output", self.dtype)
+        if x.shape[1] != self.n_in:
+            raise InputError(f"Dense.output: x has {x.shape[1]} features, the layer expects "
+                             f"{self.n_in}")
+        o = self._act(x @ self.params["W"] + self.params["b"])           # (n, n_out)
+        self._cache = (x, o)
+        return o
+
+    def backpropagate(self, delta):
+        """Backward pass: the seed's dE/dTheta = delta o_P^T, dE/db = delta, Theta^T delta."""
+        x, o = self._need_cache()
+        self._check_delta(delta, o.shape)
+        dz = delta if self.activation == "identity" else delta * self._dact(o)
+        dz = dz.astype(self.dtype, copy=False)   # a float64 delta must not upcast a float32 layer
+        self.grads["W"] = x.T @ dz                                         # (n_in, n_out)
+        self.grads["b"] = dz.sum(axis=0)
+        return dz @ self.params["W"].T                                     # (n, n_in)
+
+    def __repr__(self):
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation!r})"
+
+
+class Softmax(Layer):
+    """Softmax over the features of each sample.
+
+    ``backpropagate`` uses the full Jacobian ``diag(s) - s s^T``. Paired with the
+    cross-entropy loss, :class:`graphnet.core.model.Sequential` skips it and passes
+    ``p - t`` straight down, which is the same and numerically safer.
+
+    Examples
+    --------
+    >>> s = Softmax().output(np.zeros((1, 4)))
+    >>> s
+    array([[0.25, 0.25, 0.25, 0.25]])
+    """
+
+    def output(self, x):
+        """Forward pass: ``x`` (n, k) -> probabilities (n, k)."""
+        x = _check_input(x, 2, "Softmax.output")
+        s = F.softmax(x, axis=1)
+        self._cache = s
+        return s
+
+    def backpropagate(self, delta):
+        """Backward pass: ``dx = s * (delta - sum(delta * s))`` per sample."""
+        s = self._need_cache()
+        self._check_delta(delta, s.shape)
+        return s * (delta - (delta * s).sum(axis=1, keepdims=True))
