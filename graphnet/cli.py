@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: when stderr is a terminal)")
     t.set_defaults(func=cmd_train)
+
+    a = sub.add_parser("audit", help="check every checkable claim of the seed document",
+                       description="Check every checkable claim of the seed and print a table of "
+                                   "claims, verdicts (PASS / FAIL / PARTLY) and computed evidence.")
+    a.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown to PATH")
+    a.add_argument("--seed", type=_non_negative_int, default=0,
+                   help="seed of the random test data (default: 0)")
+    a.set_defaults(func=cmd_audit)
     return parser
 
 
@@ -121,6 +129,19 @@ def cmd_train(args) -> int:
     print(f"train loss {history.last['loss']:.4f}  train accuracy {history.last['accuracy']:.4f}")
     print(f"test loss {test_loss:.4f}  test accuracy {test_acc:.4f}  ({100 * test_acc:.2f}%)")
     print(f"time {elapsed:.1f} s ({elapsed / epochs * 1000:.0f} ms/epoch)")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    """``graphnet audit``: run the audit, print it, optionally write Markdown."""
+    from graphnet.audit import run_audit
+    from graphnet.fileio import atomic_write_text
+
+    report = run_audit(seed=args.seed)
+    print(report.table())
+    if args.markdown:
+        atomic_write_text(args.markdown, report.markdown())
+        print(f"written: {args.markdown}")
     return 0
 
 

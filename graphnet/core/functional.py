@@ -324,6 +324,9 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
     array([[2.5]])
     """
     _check_pool(size, method, edge, "downsample")
+    if return_indices and method != "max":
+        raise InputError("downsample: return_indices=True needs method='max' "
+                         f"(mean pooling has no argmax), got method={method!r}")
     x = _as_float_array(x, "downsample: x")
     if x.ndim < 2:
         raise InputError(f"downsample: expected at least 2 dims (..., h, w), got shape {x.shape}")

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 import networkx as nx
 import numpy as np
 
+from graphnet.fileio import atomic_write
 from graphnet.errors import CycleError, DataError, GraphError, InputError, InputTypeError
 from graphnet.rng import make_rng
 
@@ -329,21 +330,6 @@ def _closure(A: np.ndarray, start: np.ndarray) -> np.ndarray:
         if (new == reach).all():
             return reach
         reach = new
-
-
-def _atomic_write(path, write) -> None:
-    """Call ``write(tmp_path)`` on a temp file beside ``path``, then os.replace it."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def seed_table() -> np.ndarray:
@@ -1340,7 +1326,7 @@ class GraphNetwork:
                     fh.flush()
                     os.fsync(fh.fileno())
 
-            _atomic_write(path, write)
+            atomic_write(path, write)
         return data
 
     @classmethod
@@ -1455,7 +1441,7 @@ class GraphNetwork:
         g = self._g.copy()
         g.graph["format"] = GRAPHML_FORMAT
         g.graph["version"] = NODE_LINK_VERSION
-        _atomic_write(path, lambda tmp: nx.write_graphml(g, tmp))
+        atomic_write(path, lambda tmp: nx.write_graphml(g, tmp))
 
     @classmethod
     def from_graphml(cls, path) -> "GraphNetwork":
