@@ -24,6 +24,7 @@ __all__ = [
     "rot180",
     "downsample",
     "upsample",
+    "max_route",
     "pool_output_shape",
     "sigmoid",
     "tanh",
@@ -340,24 +341,83 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
         x = np.pad(x, pad)
     # strided views, one per window offset: each is (..., oh, ow)
     views = [x[..., u:oh * size:size, v:ow * size:size] for u in range(size) for v in range(size)]
+    # order="K" keeps x's memory layout (a layer may hand over an (n, c, h, w) view of
+    # channel-first memory), so every elementwise pass below runs over contiguous runs
+    out = views[0].copy(order="K")
     if method == "mean":
-        out = views[0].copy()
         for view in views[1:]:
             out += view
         out *= 1.0 / (size * size)
         return out
-    out = views[0].copy()
     for view in views[1:]:
         np.maximum(out, view, out=out)
     if not return_indices:
         return out
     idx_dtype = np.uint8 if size * size <= 255 else np.int64
-    indices = np.zeros(out.shape, dtype=idx_dtype)
+    indices = np.zeros_like(out, dtype=idx_dtype)
     # walk the offsets backwards so the first maximum in row-major order wins ties
     for k in range(len(views) - 1, 0, -1):
         indices[views[k] == out] = k
     indices[views[0] == out] = 0
     return out, indices
+
+
+def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 2) -> np.ndarray:
+    """Route a max-pooled delta to the first maximum of each window, from ``x`` and its pool.
+
+    Gives the same result as ``upsample(delta, x.shape[-2:], size, "max", indices=...)``
+    without storing indices: each window offset is compared with the pooled maximum, in
+    row-major order, and an offset already taken masks the later ties.
+
+    Parameters
+    ----------
+    delta : ndarray of shape (..., h', w')
+    x : ndarray of shape (..., h, w)
+        The map that was pooled (unpadded; padded positions receive nothing).
+    pooled : ndarray of shape (..., h', w')
+        ``downsample(x, size, "max", edge)``.
+    size : int
+
+    Returns
+    -------
+    ndarray of shape (..., h, w), in the memory layout of ``x``
+
+    Examples
+    --------
+    >>> x = np.array([[1., 3.], [3., 0.]])      # a tie: the first 3 in row-major order wins
+    >>> max_route(np.array([[5.]]), x, downsample(x, 2, "max"))
+    array([[0., 5.],
+           [0., 0.]])
+    """
+    h, w = x.shape[-2:]
+    oh, ow = pooled.shape[-2:]
+    if (oh, ow) not in (pool_output_shape(h, w, size, "pad"), pool_output_shape(h, w, size, "ignore")):
+        raise InputError(f"max_route: a {oh}x{ow} pool does not come from a {h}x{w} map "
+                         f"with size {size}")
+    if delta.shape != pooled.shape:
+        raise InputError(f"max_route: delta shape {delta.shape} != pooled shape {pooled.shape}")
+    dx = np.zeros_like(x, dtype=np.result_type(delta, x))      # layout of x
+    taken = None
+    for u in range(size):
+        for v in range(size):
+            # rows/columns of this offset inside the map; beyond them lies zero padding,
+            # which takes part in the max (edge="pad") and can win a tie, but gets no delta
+            hu, wv = min(len(range(u, h, size)), oh), min(len(range(v, w, size)), ow)
+            real = x[..., u:hu * size:size, v:wv * size:size] == pooled[..., :hu, :wv]
+            if hu == oh and wv == ow:
+                hit = real
+            else:
+                hit = pooled == 0
+                hit[..., :hu, :wv] = real
+            if taken is None:
+                taken = hit.copy()
+            else:
+                hit &= ~taken
+                taken |= hit
+            if hu and wv:
+                np.multiply(delta[..., :hu, :wv], hit[..., :hu, :wv],
+                            out=dx[..., u:hu * size:size, v:wv * size:size])
+    return dx
 
 
 def upsample(delta: np.ndarray, shape: tuple[int, int], size: int = 2, method: str = "max",

@@ -197,57 +197,77 @@ class Conv2D(Layer):
         if x.shape[1] != self.in_channels:
             raise InputError(f"Conv2D.output: x has {x.shape[1]} channels, the layer expects "
                              f"{self.in_channels} (x shape {x.shape})")
-        if self.padding:
-            s = self.padding
-            x = np.pad(x, ((0, 0), (0, 0), (s, s), (s, s)))
         n, c, h, w = x.shape
-        p, q = self.kernel_size
+        p, q, s = *self.kernel_size, self.padding
+        h, w = h + 2 * s, w + 2 * s
         if h < p or w < q:
             raise InputError(f"Conv2D.output: kernel {p}x{q} is larger than the (padded) "
                              f"input {h}x{w}")
         oh, ow = h - p + 1, w - q + 1
-        cols = F.im2col(x, p, q)                                          # (c*p*q, n*oh*ow)
+        # Inside, images live as (c, h, w, n): the batch innermost, so every window copy
+        # below moves runs of ow*n numbers, and the output handed on is an (n, c, h, w)
+        # view of that memory that the next layer turns back without a copy.
+        if s:
+            xt = np.zeros((c, h, w, n), dtype=self.dtype)
+            xt[:, s:h - s, s:w - s, :] = x.transpose(1, 2, 3, 0)
+        else:
+            xt = x.transpose(1, 2, 3, 0)
+        cols = np.empty((c, p, q, oh, ow, n), dtype=self.dtype)
+        for u in range(p):
+            for v in range(q):
+                cols[:, u, v] = xt[:, u:u + oh, v:v + ow, :]
+        cols = cols.reshape(c * p * q, oh * ow * n)                       # (c*p*q, oh*ow*n)
         kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)  # flipped: true conv
-        z = kmat @ cols                                                   # (c_out, n*oh*ow)
+        z = kmat @ cols                                                   # (c_out, oh*ow*n)
         z += self.params["b"][:, None]
-        o = self._act(z)
-        self._cache = (cols, o, x.shape)
-        # channel-first inside; the (n, c_out, oh, ow) view is what the next im2col wants
-        return o.reshape(self.out_channels, n, oh, ow).transpose(1, 0, 2, 3)
+        if self.activation == "relu":
+            o = np.maximum(z, 0, out=z)
+        else:
+            o = self._act(z)
+        self._cache = (cols, o, (n, c, h, w))
+        return o.reshape(self.out_channels, oh, ow, n).transpose(3, 0, 1, 2)
 
-    def backpropagate(self, delta):
+    def backpropagate(self, delta, *, input_grad=True):
         """Backward pass.
 
         Parameters
         ----------
         delta : ndarray of shape (n, out_channels, oh, ow)
             dE/d(output).
+        input_grad : bool
+            Compute dE/d(input); the bottom layer of a model can skip it.
 
         Returns
         -------
-        ndarray of shape (n, in_channels, h, w)
+        ndarray of shape (n, in_channels, h, w), or None without ``input_grad``
             dE/d(input); ``grads["W"]`` and ``grads["b"]`` are set.
         """
-        cols, o, xshape = self._need_cache()
-        n, c, h, w = xshape
-        p, q = self.kernel_size
+        cols, o, (n, c, h, w) = self._need_cache()
+        p, q, s = *self.kernel_size, self.padding
         oh, ow = h - p + 1, w - q + 1
         self._check_delta(delta, (n, self.out_channels, oh, ow))
-        dz = delta.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)   # (c_out, n*oh*ow)
-        if self.activation != "identity":
+        dz = delta.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)   # (c_out, oh*ow*n)
+        if self.activation == "relu":
+            dz = np.multiply(dz, o > 0, dtype=self.dtype)
+        elif self.activation != "identity":
             dz = dz * self._dact(o)
         dz = dz.astype(self.dtype, copy=False)
         # dE/dTheta = rot180(X *valid rot180(Delta)): correlation of X with Delta, flipped back
         dkflip = dz @ cols.T                                              # (c_out, c*p*q)
         self.grads["W"] = np.ascontiguousarray(F.rot180(dkflip.reshape(self.out_channels, c, p, q)))
         self.grads["b"] = dz.sum(axis=1)                                  # dE/db = sum(Delta)
-        # Delta_below = Delta *full rot180(Theta), done as the adjoint of im2col
+        if not input_grad:
+            return None
+        # Delta_below = Delta *full rot180(Theta), done as the adjoint of the window copies
         kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)
-        dx = F.col2im(kmat.T @ dz, xshape, p, q)                          # (n, c, h, w)
-        if self.padding:
-            s = self.padding
-            dx = dx[:, :, s:h - s, s:w - s]
-        return dx
+        dcols = (kmat.T @ dz).reshape(c, p, q, oh, ow, n)
+        dxt = np.zeros((c, h, w, n), dtype=self.dtype)
+        for u in range(p):
+            for v in range(q):
+                dxt[:, u:u + oh, v:v + ow, :] += dcols[:, u, v]
+        if s:
+            dxt = dxt[:, s:h - s, s:w - s, :]
+        return dxt.transpose(3, 0, 1, 2)                                  # (n, c, h, w) view
 
     def __repr__(self):
         return (f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
@@ -285,18 +305,26 @@ class Pool2D(Layer):
     def output(self, x):
         """Forward pass: ``x`` (n, c, h, w) -> (n, c, h', w')."""
         x = _check_input(x, 4, "Pool2D.output")
-        if self.method == "max":
-            out, idx = F.downsample(x, self.size, "max", self.edge, return_indices=True)
-        else:
-            out, idx = F.downsample(x, self.size, "mean", self.edge), None
-        self._cache = (x.shape, idx, out.shape)
+        out = F.downsample(x, self.size, self.method, self.edge)
+        # max: keep x and its pool to route the delta (cheaper than storing indices)
+        self._cache = (x if self.method == "max" else x.shape, out)
         return out
 
-    def backpropagate(self, delta):
+    def backpropagate(self, delta, *, input_grad=True):
         """Backward pass: ``delta`` (n, c, h', w') -> (n, c, h, w)."""
-        xshape, idx, oshape = self._need_cache()
-        self._check_delta(delta, oshape)
-        return F.upsample(delta, xshape[-2:], self.size, self.method, indices=idx)
+        x, out = self._need_cache()
+        self._check_delta(delta, out.shape)
+        if not input_grad:
+            return None
+        if delta.strides != out.strides:
+            # bring the delta into the layout of the pooled maps (channel-first after a
+            # Conv2D) so the routing below runs over contiguous memory
+            moved = np.empty_like(out, dtype=delta.dtype)
+            moved[...] = delta
+            delta = moved
+        if self.method == "max":
+            return F.max_route(delta, x, out, self.size)
+        return F.upsample(delta, x[-2:], self.size, "mean")
 
     def __repr__(self):
         return f"Pool2D({self.size}, {self.method!r}, {self.edge!r})"
@@ -324,7 +352,7 @@ class Flatten(Layer):
         self._cache = x.shape
         return x.reshape(x.shape[0], -1)
 
-    def backpropagate(self, delta):
+    def backpropagate(self, delta, *, input_grad=True):
         """Backward pass: reshape the delta back into feature maps."""
         shape = self._need_cache()
         self._check_delta(delta, (shape[0], int(np.prod(shape[1:]))))
@@ -378,14 +406,19 @@ class Dense(Layer):
         self._cache = (x, o)
         return o
 
-    def backpropagate(self, delta):
-        """Backward pass: the seed's dE/dTheta = delta o_P^T, dE/db = delta, Theta^T delta."""
+    def backpropagate(self, delta, *, input_grad=True):
+        """Backward pass: the seed's dE/dTheta = delta o_P^T, dE/db = delta, Theta^T delta.
+
+        Without ``input_grad`` (the bottom layer) only the gradients are computed.
+        """
         x, o = self._need_cache()
         self._check_delta(delta, o.shape)
         dz = delta if self.activation == "identity" else delta * self._dact(o)
         dz = dz.astype(self.dtype, copy=False)   # a float64 delta must not upcast a float32 layer
         self.grads["W"] = x.T @ dz                                         # (n_in, n_out)
         self.grads["b"] = dz.sum(axis=0)
+        if not input_grad:
+            return None
         return dz @ self.params["W"].T                                     # (n, n_in)
 
     def __repr__(self):
@@ -413,7 +446,7 @@ class Softmax(Layer):
         self._cache = s
         return s
 
-    def backpropagate(self, delta):
+    def backpropagate(self, delta, *, input_grad=True):
         """Backward pass: ``dx = s * (delta - sum(delta * s))`` per sample."""
         s = self._need_cache()
         self._check_delta(delta, s.shape)

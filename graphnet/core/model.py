@@ -51,13 +51,17 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, delta, *, start=None):
+    def backward(self, delta, *, start=None, input_grad=True):
         """Run ``backpropagate`` from the top (or from layer ``start - 1``) down.
 
-        Returns dE/d(input of the model).
+        Returns dE/d(input of the model); with ``input_grad=False`` a bottom layer that
+        supports it (the core layers) skips that last product and None is returned.
         """
         stop = len(self.layers) if start is None else start
-        for layer in reversed(self.layers[:stop]):
+        for k in range(stop - 1, -1, -1):
+            layer = self.layers[k]
+            if k == 0 and not input_grad and isinstance(layer, Layer):
+                return layer.backpropagate(delta, input_grad=False)
             delta = layer.backpropagate(delta)
         return delta
 
@@ -77,9 +81,9 @@ class Sequential:
         value = loss(o, t)
         self.last_output = o
         if isinstance(loss, CrossEntropy) and isinstance(self.layers[-1], Softmax):
-            self.backward(loss.softmax_delta(o, t), start=len(self.layers) - 1)
+            self.backward(loss.softmax_delta(o, t), start=len(self.layers) - 1, input_grad=False)
         else:
-            self.backward(loss.delta(o, t))
+            self.backward(loss.delta(o, t), input_grad=False)
         return value
 
     def predict(self, x, batch_size=1024):
