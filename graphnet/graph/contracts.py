@@ -199,6 +199,13 @@ CONTRACTS: dict[str, Contract] = {
         function="any",
         note="Adds new random edges; no promise.",
     ),
+    "prune_smallest": Contract(
+        det="any",
+        rank="any",
+        spectrum="any",
+        function="any",
+        note="Removes the edges with the smallest abs(w) (a threshold at a quantile); no promise.",
+    ),
 }
 
 LETTERS: dict[str, str] = {
