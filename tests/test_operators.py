@@ -442,7 +442,7 @@ def test_overflow_is_refused():
         (lambda n: split_edge(n, 0, 2, activation="gelu"), InputError, r"activation: expected None or one of"),
         (lambda n: remove_node(n, 0), OperatorError, r"node 0 \('x0'\) is an input; only hidden"),
         (lambda n: remove_node(n, 4), OperatorError, r"node 4 \('y0'\) is an output"),
-        (lambda n: remove_node(n, 5), InputError, r"k: node 5 out of range"),
+        (lambda n: remove_node(n, 5), InputError, r"node: node 5 out of range"),
         (lambda n: regrow(n, 100, 0), OperatorError, r"asked for 100 new edges but only 4 empty positions"),
         (lambda n: regrow(n, -1, 0), InputError, r"n: expected an int >= 0, got -1"),
         (lambda n: regrow(n, 1, 0, scale=0.0), InputError, r"scale: expected a finite number > 0"),
@@ -615,7 +615,7 @@ def test_apply_argument_errors():
     assert OPERATORS["regrow"].sample.keywords == ("n", "scale")
     assert OPERATORS["remove_node"].sample.keywords == ()
     with pytest.raises(InputError, match=r"expected one of \[\]"):
-        OPERATORS["remove_node"].sample(net, 0, k=2)
+        OPERATORS["remove_node"].sample(net, 0, node=2)
 
 
 MEDIUM = {

@@ -488,11 +488,11 @@ def _split_edge(net, i, j, *, activation=None, repair=False):
     return new, (), {"i": i, "j": j, "activation": act}
 
 
-def _remove_node(net, k, *, repair=False):
+def _remove_node(net, node, *, repair=False):
     where = "remove_node"
     _check_net(net, where)
     n = net.n_nodes
-    k = _index(k, n, where, "k", "node")
+    k = _index(node, n, where, "node", "node")
     role = net.roles[k]
     if role != "hidden":
         raise OperatorError(
@@ -507,7 +507,7 @@ def _remove_node(net, k, *, repair=False):
         activations=[net.activations[x] for x in keep],
         names=[net.names[x] for x in keep],
     )
-    return new, (), {"k": k}
+    return new, (), {"node": k}
 
 
 def _regrow(net, n, seed, *, scale=None, repair=False):
@@ -1051,16 +1051,16 @@ def split_edge(net: GraphNetwork, i, j, *, activation=None) -> GraphNetwork:
     return _split_edge(net, i, j, activation=activation)[0]
 
 
-def remove_node(net: GraphNetwork, k) -> GraphNetwork:
-    """Remove hidden node ``k`` and its edges; the other nodes keep their order.
+def remove_node(net: GraphNetwork, node) -> GraphNetwork:
+    """Remove hidden node ``node`` and its edges; the other nodes keep their order.
 
-    Nodes after ``k`` move down by one index. Invariant: none
-    (``CONTRACTS["remove_node"]``: W loses row and column ``k``).
+    Nodes after ``node`` move down by one index. Invariant: none
+    (``CONTRACTS["remove_node"]``: W loses row and column ``node``).
 
     Parameters
     ----------
     net : GraphNetwork
-    k : int
+    node : int
         A hidden node.
 
     Returns
@@ -1070,9 +1070,9 @@ def remove_node(net: GraphNetwork, k) -> GraphNetwork:
     Raises
     ------
     InputError
-        ``k`` out of range.
+        ``node`` out of range.
     OperatorError
-        ``k`` is an input or an output.
+        ``node`` is an input or an output.
 
     Examples
     --------
@@ -1086,7 +1086,7 @@ def remove_node(net: GraphNetwork, k) -> GraphNetwork:
     ...
     graphnet.errors.OperatorError: remove_node: node 3 ('y0') is an output; only hidden nodes can be removed
     """
-    return _remove_node(net, k)[0]
+    return _remove_node(net, node)[0]
 
 
 def regrow(net: GraphNetwork, n, seed, *, scale=None) -> GraphNetwork:
@@ -1313,7 +1313,7 @@ def _sample_remove_node(net, rng):
     hidden = net.hidden
     if hidden.size == 0:
         raise OperatorError("sample remove_node: the network has no hidden node to remove")
-    return {"k": int(hidden[int(rng.integers(hidden.size))])}
+    return {"node": int(hidden[int(rng.integers(hidden.size))])}
 
 
 def _sample_regrow(net, rng, *, n=1, scale=None):
@@ -1336,7 +1336,8 @@ def _sample_prune(net, rng, *, fraction=0.1, fraction_range=None):
 
 def _make_sampler(name: str, draw: Callable) -> Callable:
     """Wrap a draw function: check the network, the Generator and the range keywords."""
-    keys = [p for p in list(inspect.signature(draw).parameters)[2:]]
+    params = list(inspect.signature(draw).parameters.values())[2:]
+    keys = [p.name for p in params]
 
     def sample(net, rng, **ranges) -> dict:
         where = f"sample {name}"
@@ -1348,6 +1349,7 @@ def _make_sampler(name: str, draw: Callable) -> Callable:
         return draw(net, rng, **ranges)
 
     sample.keywords = tuple(keys)  # the accepted range keywords, for config checkers
+    sample.defaults = {p.name: p.default for p in params}  # and their defaults (types)
     sample.__name__ = f"sample_{name}"
     sample.__qualname__ = sample.__name__
     sample.__doc__ = (
