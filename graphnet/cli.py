@@ -94,6 +94,49 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--seed", type=_non_negative_int, default=0,
                    help="seed of the random test data (default: 0)")
     a.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("plot", help="redraw every figure of a run directory",
+                       description="Draw the figures of a lab run into RUN/plots/ (learning "
+                                   "curves, rounds, comparison, and per seed the graph "
+                                   "evolution, matrices and GIF) and print the written paths.")
+    p.add_argument("run", metavar="RUN", help="a run directory written by `graphnet run`")
+    p.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
+    p.add_argument("--no-gif", dest="gif", action="store_false", help="skip the animated GIFs")
+    p.set_defaults(func=cmd_plot)
+
+    c = sub.add_parser("compare", help="compare the final results of several runs",
+                       description="Print a Markdown table (run, model, params, test accuracy "
+                                   "mean ± std over seeds) and write a side-by-side figure.")
+    c.add_argument("runs", metavar="RUN", nargs="+", help="run directories")
+    c.add_argument("--out", metavar="PATH", default="comparison.png",
+                   help="where to write the figure (default: ./comparison.png)")
+    c.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
+    c.set_defaults(func=cmd_compare)
+    r = sub.add_parser("run", help="run an experiment: mutate-then-train rounds and baselines",
+                       description="Run an experiment config (TOML) into a run directory: "
+                                   "metrics.csv, history, snapshots, checkpoints, plots and "
+                                   "summary.md. Without CONFIG: the built-in default (digits, "
+                                   "a pruned graph against fixed-graph, MLP and CNN baselines).")
+    r.add_argument("config", nargs="?", metavar="CONFIG",
+                   help="experiment TOML file (default: the built-in default)")
+    r.add_argument("--out", metavar="DIR",
+                   help="run directory (default: the config's out, else runs/<name>)")
+    r.add_argument("--workers", type=_positive_int, metavar="K",
+                   help="run the (seed, model) jobs in K processes; same results as 1 "
+                        "(default: min(2, CPUs))")
+    again = r.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run from its last completed round")
+    again.add_argument("--force", action="store_true",
+                       help="delete an existing run directory and start over")
+    r.add_argument("--seeds", type=_seed_list, metavar="S,S,...",
+                   help="override the config's seeds, e.g. 0,1")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: when stderr is a terminal)")
+    r.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw the figures when the run completes (default: yes; "
+                        "`graphnet plot RUN` draws them later)")
+    r.set_defaults(func=cmd_run)
     return parser
 
 
@@ -144,6 +187,64 @@ def cmd_audit(args) -> int:
         print(f"written: {args.markdown}")
     return 0
 
+
+def cmd_plot(args) -> int:
+    """``graphnet plot RUN``: redraw all figures of a run, print the written paths."""
+    from graphnet.lab.plots import plot_run
+
+    for path in plot_run(args.run, dpi=args.dpi, gif=args.gif):
+        print(path)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """``graphnet compare RUN...``: print the Markdown table, write the figure."""
+    from graphnet.lab.plots import compare_runs
+
+    print(compare_runs(args.runs, args.out, dpi=args.dpi))
+    print(f"written: {args.out}")
+    return 0
+
+
+def _seed_list(text):
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip() != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated non-negative integers, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated non-negative integers, got {text!r}")
+    return seeds
+
+
+def cmd_run(args) -> int:
+    """``graphnet run [CONFIG]``: run an experiment, print where it went and the summary."""
+    import os
+
+    from graphnet.lab.config import load_config, with_overrides
+    from graphnet.lab.defaults import default_config
+    from graphnet.lab.runner import default_workers, run_experiment
+    from graphnet.lab.summary import format_table
+
+    cfg = load_config(args.config) if args.config else default_config()
+    if args.seeds is not None:
+        cfg = with_overrides(cfg, {"seeds": args.seeds})
+    workers = args.workers or default_workers()
+    out = args.out or cfg.values.get("out") or os.path.join("runs", cfg.name)
+    print(f"graphnet run: {cfg.name} -> {out}: {len(cfg.seeds)} seeds x {len(cfg.models)} "
+          f"models ({', '.join(cfg.models)}), rounds 0..{cfg.rounds}, "
+          f"{cfg['train']['epochs']} epochs per round, {workers} worker(s)", flush=True)
+    result = run_experiment(cfg, out, workers=workers, resume=args.resume, force=args.force,
+                            progress=args.progress, plots=args.plots)
+    if not result.complete:
+        print(f"graphnet run: {out} is incomplete; continue it with --resume", file=sys.stderr)
+        return 1
+    print(format_table(result.table))
+    plots = ", plots/" if args.plots else ""
+    print(f"run directory: {result.path} (summary.md, metrics.csv{plots}); "
+          f"{result.elapsed:.1f} s")
+    return 0
 
 def main(argv=None) -> int:
     """Entry point of the ``graphnet`` console script."""

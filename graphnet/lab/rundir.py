@@ -1,0 +1,419 @@
+"""The run directory: its layout, atomic writes, and readers for what a run wrote.
+
+Layout (binding for the plots, see the lab spec)::
+
+    RUN/
+      config.toml           resolved config (every default filled in)
+      config.source.toml    the file as the user wrote it (absent for the built-in default)
+      state.json            {"version": 1, "complete": bool, "jobs": {"<seed>/<model>": round}}
+      metrics.csv           one row per seed, model, round and epoch (METRICS_COLUMNS)
+      history.jsonl         one JSON object per operator application
+      snapshots/<model>/seed<S>/round<RRR>.json    node-link JSON, graph models
+      checkpoints/<model>/seed<S>/round<RRR>.npz   Sequential.state_dict
+      parts/<model>/seed<S>/round<RRR>.json        a job's rows and history of one round
+      plots/                PNGs and GIFs
+      summary.md
+
+Every file is written atomically (a temporary file in the same directory, flushed and
+synced, then ``os.replace``), so a reader -- or a resumed run -- sees either the old file
+or the new one, never half of one. A round's part file is written last: its existence
+means the round is complete (snapshot and checkpoint already on disk).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+
+from graphnet.errors import DataError, InputError
+
+__all__ = [
+    "METRICS_COLUMNS",
+    "HISTORY_KEYS",
+    "STATE_VERSION",
+    "RunDir",
+    "atomic_write",
+    "atomic_write_text",
+    "atomic_write_json",
+    "format_value",
+    "read_metrics",
+    "read_history",
+    "read_state",
+    "write_npz",
+    "read_npz",
+    "metrics_csv",
+]
+
+#: Columns of metrics.csv, in order.
+METRICS_COLUMNS = ("seed", "model", "round", "epoch", "loss", "accuracy", "val_loss",
+                   "val_accuracy", "test_loss", "test_accuracy", "edges", "nodes", "params",
+                   "det", "rank", "accepted", "time")
+#: Keys of every history.jsonl record (``error`` is null unless the operator refused).
+HISTORY_KEYS = ("seed", "model", "round", "name", "letter", "args", "dropped_edges",
+                "edges_before", "edges_after", "accepted", "error")
+STATE_VERSION = 1
+
+_INT_COLUMNS = ("seed", "round", "epoch", "edges", "nodes", "params", "rank", "accepted")
+_FLOAT_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy",
+                  "det", "time")
+_ROUND_FILE = re.compile(r"round(\d+)\.json")
+
+
+def atomic_write(path, write) -> None:
+    """Write ``path`` through ``write(tmp_path)`` then ``os.replace``; never half a file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    write : callable (str) -> None
+        Writes the whole content to the temporary path it is given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "a.txt")
+    ...     atomic_write(p, lambda tmp: open(tmp, "w").write("hi"))
+    ...     open(p).read()
+    'hi'
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    """Write a text file atomically (UTF-8, synced before the rename).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write_text(os.path.join(d, "x", "t.txt"), "abc")
+    ...     open(os.path.join(d, "x", "t.txt")).read()
+    'abc'
+    """
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    atomic_write(path, write)
+
+
+def atomic_write_json(path, data) -> None:
+    """Write JSON atomically; floats keep every bit (Python's shortest repr).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write_json(os.path.join(d, "s.json"), {"x": 0.1})
+    ...     json.load(open(os.path.join(d, "s.json")))
+    {'x': 0.1}
+    """
+    atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def format_value(value) -> str:
+    """A metrics.csv cell: ``""`` for None, ``repr`` for floats (exact), ``str`` else.
+
+    Examples
+    --------
+    >>> format_value(None), format_value(0.1), format_value(3), format_value(True)
+    ('', '0.1', '3', '1')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
+
+
+class RunDir:
+    """Paths inside a run directory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Examples
+    --------
+    >>> r = RunDir("runs/x")
+    >>> r.snapshot("graph", 0, 3)
+    'runs/x/snapshots/graph/seed0/round003.json'
+    >>> r.job_key(1, "mlp")
+    '1/mlp'
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+
+    def __repr__(self):
+        return f"RunDir({self.path!r})"
+
+    def _p(self, *parts) -> str:
+        return os.path.join(self.path, *parts)
+
+    @property
+    def config(self) -> str:
+        """The resolved config.toml."""
+        return self._p("config.toml")
+
+    @property
+    def config_source(self) -> str:
+        """The config as the user wrote it."""
+        return self._p("config.source.toml")
+
+    @property
+    def state(self) -> str:
+        """state.json."""
+        return self._p("state.json")
+
+    @property
+    def metrics(self) -> str:
+        """metrics.csv."""
+        return self._p("metrics.csv")
+
+    @property
+    def history(self) -> str:
+        """history.jsonl."""
+        return self._p("history.jsonl")
+
+    @property
+    def summary(self) -> str:
+        """summary.md."""
+        return self._p("summary.md")
+
+    @property
+    def plots(self) -> str:
+        """The plots directory."""
+        return self._p("plots")
+
+    @staticmethod
+    def job_key(seed, model) -> str:
+        """The key of a job in state.json: ``"<seed>/<model>"``."""
+        return f"{int(seed)}/{model}"
+
+    def snapshot(self, model, seed, round_) -> str:
+        """Node-link JSON of a graph model at the end of a round."""
+        return self._p("snapshots", model, f"seed{int(seed)}", f"round{int(round_):03d}.json")
+
+    def checkpoint(self, model, seed, round_) -> str:
+        """Parameters of a model at the end of a round (``.npz``)."""
+        return self._p("checkpoints", model, f"seed{int(seed)}", f"round{int(round_):03d}.npz")
+
+    def part(self, model, seed, round_) -> str:
+        """A job's metrics rows and history records of one round."""
+        return self._p("parts", model, f"seed{int(seed)}", f"round{int(round_):03d}.json")
+
+    def completed_round(self, model, seed) -> int:
+        """The last round ``r`` such that rounds ``0..r`` all have part files; -1 if none.
+
+        Examples
+        --------
+        >>> RunDir("/nonexistent").completed_round("graph", 0)
+        -1
+        """
+        directory = os.path.dirname(self.part(model, seed, 0))
+        if not os.path.isdir(directory):
+            return -1
+        done = set()
+        for name in os.listdir(directory):
+            m = _ROUND_FILE.fullmatch(name)
+            if m:
+                done.add(int(m.group(1)))
+        r = -1
+        while r + 1 in done:
+            r += 1
+        return r
+
+    def exists(self) -> bool:
+        """Whether the directory exists and is not empty."""
+        return os.path.isdir(self.path) and bool(os.listdir(self.path))
+
+    def prepare(self, *, resume: bool, force: bool) -> bool:
+        """Make the directory ready to run; returns True if it resumes existing work.
+
+        Raises
+        ------
+        InputError
+            It exists (not empty) and neither ``resume`` nor ``force`` is set, or both
+            are set, or the path is a file.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     run = RunDir(os.path.join(d, "r"))
+        ...     first = run.prepare(resume=False, force=False)
+        ...     atomic_write_text(run.state, "{}")
+        ...     again = run.prepare(resume=True, force=False)
+        ...     forced = run.prepare(resume=False, force=True), os.listdir(run.path)
+        >>> first, again, forced
+        (False, True, (False, []))
+        """
+        if resume and force:
+            raise InputError("run: resume and force exclude each other")
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise InputError(f"run: {self.path} exists and is not a directory")
+        if self.exists():
+            if force:
+                shutil.rmtree(self.path)
+            elif not resume:
+                raise InputError(
+                    f"run: the run directory {self.path} already exists; pass --resume to "
+                    f"continue it or --force to delete it and start over")
+            else:
+                return True
+        os.makedirs(self.path, exist_ok=True)
+        return False
+
+
+def write_npz(path, arrays: dict) -> None:
+    """Save arrays to ``path`` (``.npz``) atomically.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_npz(os.path.join(d, "c.npz"), {"0.W": np.eye(2)})
+    ...     read_npz(os.path.join(d, "c.npz"))["0.W"].tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    atomic_write(path, write)
+
+
+def read_npz(path) -> dict:
+    """Load every array of an ``.npz`` file into a dict (see :func:`write_npz`)."""
+    with np.load(path) as data:
+        return {k: data[k].copy() for k in data.files}
+
+
+def metrics_csv(rows) -> str:
+    """metrics.csv text for an iterable of row dicts (keys METRICS_COLUMNS).
+
+    Examples
+    --------
+    >>> row = dict.fromkeys(METRICS_COLUMNS); row.update(seed=0, model="mlp", round=0, epoch=1)
+    >>> metrics_csv([row]).splitlines()[1]
+    '0,mlp,0,1,,,,,,,,,,,,,'
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(METRICS_COLUMNS)
+    for row in rows:
+        w.writerow([format_value(row[c]) for c in METRICS_COLUMNS])
+    return buf.getvalue()
+
+
+def read_metrics(run_dir) -> list:
+    """The rows of ``RUN/metrics.csv`` with typed values (None for empty cells).
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run directory (or the CSV file itself).
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    DataError
+        The header is not METRICS_COLUMNS.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> row = dict.fromkeys(METRICS_COLUMNS)
+    >>> row.update(seed=0, model="mlp", round=0, epoch=1, loss=0.5, params=10)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     atomic_write_text(os.path.join(d, "metrics.csv"), metrics_csv([row]))
+    ...     back = read_metrics(d)
+    >>> back[0]["loss"], back[0]["params"], back[0]["edges"]
+    (0.5, 10, None)
+    """
+    path = os.fspath(run_dir)
+    if os.path.isdir(path):
+        path = os.path.join(path, "metrics.csv")
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if tuple(header or ()) != METRICS_COLUMNS:
+            raise DataError(f"{path}: expected the columns {','.join(METRICS_COLUMNS)}, "
+                            f"got {header}")
+        rows = []
+        for cells in reader:
+            row = {}
+            for c, cell in zip(METRICS_COLUMNS, cells):
+                if cell == "":
+                    row[c] = None
+                elif c in _INT_COLUMNS:
+                    row[c] = int(cell)
+                elif c in _FLOAT_COLUMNS:
+                    row[c] = float(cell)
+                else:
+                    row[c] = cell
+            rows.append(row)
+    return rows
+
+
+def read_history(run_dir) -> list:
+    """The records of ``RUN/history.jsonl`` (an empty list if there is none).
+
+    Examples
+    --------
+    >>> read_history("/nonexistent")
+    []
+    """
+    path = os.fspath(run_dir)
+    if os.path.isdir(path):
+        path = os.path.join(path, "history.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_state(run_dir) -> dict | None:
+    """``RUN/state.json`` as a dict, or None if there is none.
+
+    Examples
+    --------
+    >>> read_state("/nonexistent") is None
+    True
+    """
+    path = os.path.join(os.fspath(run_dir), "state.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

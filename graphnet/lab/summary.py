@@ -1,0 +1,271 @@
+"""``summary.md``: what a run found, in a table a reader can quote.
+
+Per model: parameters (and edges for graph models) of the final network, test accuracy
+mean +- std over seeds, and training time (the sum of the epoch times of one seed, mean
+over seeds). The *final* network of a (model, seed) is the last round that was kept
+(``accepted != 0``): under ``if-better`` a rejected round is not the network kept.
+"Std" is the sample standard deviation over seeds (``ddof=1``; 0 for one seed), as in
+the plots.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections import Counter
+
+import numpy as np
+
+from graphnet.lab import rundir as rd
+
+__all__ = ["final_rows", "summary_table", "format_table", "round_table", "operator_counts",
+           "write_summary", "FIGURES"]
+
+#: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
+FIGURES = (
+    ("comparison.png", "test accuracy against parameters, per model"),
+    ("rounds.png", "edges and test accuracy per round"),
+    ("learning_curves.png", "loss and accuracy per epoch (mean over seeds)"),
+)
+
+
+def final_rows(metrics) -> dict:
+    """``{(model, seed): last-epoch row of the last kept round}``.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=0, model="graph", round=0, epoch=1, test_accuracy=0.8, accepted=1),
+    ...         dict(seed=0, model="graph", round=1, epoch=1, test_accuracy=0.7, accepted=0)]
+    >>> final_rows(rows)[("graph", 0)]["round"]
+    0
+    """
+    ends = {}
+    for r in metrics:
+        key = (r["model"], r["seed"], r["round"])
+        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
+            ends[key] = r
+    out = {}
+    for (model, seed, rnd), row in sorted(ends.items(), key=lambda kv: kv[0][2]):
+        if row.get("test_accuracy") is None or row.get("accepted") == 0:
+            continue
+        out[(model, seed)] = row
+    return out
+
+
+def _mean_std(values) -> tuple[float, float]:
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return math.nan, math.nan
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def summary_table(metrics) -> list:
+    """One dict per model (in order of appearance) summarising its final results.
+
+    Parameters
+    ----------
+    metrics : list of dict
+        Rows of metrics.csv (:func:`graphnet.lab.rundir.read_metrics`).
+
+    Returns
+    -------
+    list of dict
+        Keys ``model``, ``n_seeds``, ``params`` and ``edges`` (means over seeds; edges
+        None for mlp/cnn), ``accuracy`` and ``accuracy_std`` (fractions), ``time``
+        (seconds of training per seed, mean).
+
+    Examples
+    --------
+    >>> rows = [dict(seed=s, model="mlp", round=0, epoch=1, test_accuracy=a, params=10,
+    ...              edges=None, accepted=1, time=0.5) for s, a in ((0, 0.9), (1, 0.8))]
+    >>> t = summary_table(rows)[0]
+    >>> t["model"], t["params"], round(t["accuracy"], 3), round(t["accuracy_std"], 4), t["time"]
+    ('mlp', 10.0, 0.85, 0.0707, 0.5)
+    """
+    finals = final_rows(metrics)
+    times = {}
+    for r in metrics:
+        key = (r["model"], r["seed"])
+        times[key] = times.get(key, 0.0) + (r.get("time") or 0.0)
+    table = []
+    for model in dict.fromkeys(r["model"] for r in metrics):
+        seeds = sorted({s for (m, s) in finals if m == model})
+        rows = [finals[(model, s)] for s in seeds]
+        acc, std = _mean_std([r["test_accuracy"] for r in rows])
+        edges = [r["edges"] for r in rows if r.get("edges") is not None]
+        table.append({
+            "model": model,
+            "n_seeds": len(rows),
+            "params": float(np.mean([r["params"] for r in rows])) if rows else math.nan,
+            "edges": float(np.mean(edges)) if edges else None,
+            "accuracy": acc,
+            "accuracy_std": std,
+            "time": float(np.mean([times[(model, s)] for s in seeds])) if seeds else math.nan,
+        })
+    return table
+
+
+def _count(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def format_table(table) -> str:
+    """The summary table as Markdown.
+
+    Examples
+    --------
+    >>> print(format_table([{"model": "graph", "n_seeds": 2, "params": 90.0, "edges": 80.0,
+    ...                      "accuracy": 0.95, "accuracy_std": 0.01, "time": 1.25}]))
+    | model | parameters (edges) | test accuracy (mean ± std) | seeds | training time (s) |
+    | --- | --- | --- | --- | --- |
+    | graph | 90 (80) | 95.00 ± 1.00 % | 2 | 1.25 |
+    """
+    lines = ["| model | parameters (edges) | test accuracy (mean ± std) | seeds | training time (s) |",
+             "| --- | --- | --- | --- | --- |"]
+    for t in table:
+        params = _count(t["params"]) + (f" ({_count(t['edges'])})" if t["edges"] is not None else "")
+        acc = f"{100 * t['accuracy']:.2f} ± {100 * t['accuracy_std']:.2f} %"
+        secs = f"{t['time']:.2f}" if t["time"] < 10 else f"{t['time']:.1f}"
+        lines.append(f"| {t['model']} | {params} | {acc} | {t['n_seeds']} | {secs} |")
+    return "\n".join(lines)
+
+
+def round_table(metrics, model: str = "graph") -> list:
+    """Per round of ``model``: mean edges, mean test accuracy, rounds kept / seeds.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=0, model="graph", round=0, epoch=1, edges=10, test_accuracy=0.5,
+    ...              accepted=1)]
+    >>> round_table(rows)
+    [{'round': 0, 'edges': 10.0, 'accuracy': 0.5, 'kept': 1, 'seeds': 1}]
+    """
+    ends = {}
+    for r in metrics:
+        if r["model"] != model:
+            continue
+        key = (r["seed"], r["round"])
+        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
+            ends[key] = r
+    out = []
+    for rnd in sorted({k[1] for k in ends}):
+        rows = [row for (s, q), row in ends.items() if q == rnd]
+        out.append({"round": rnd,
+                    "edges": float(np.mean([r["edges"] for r in rows])),
+                    "accuracy": float(np.mean([r["test_accuracy"] for r in rows])),
+                    "kept": sum(1 for r in rows if r.get("accepted") != 0),
+                    "seeds": len(rows)})
+    return out
+
+
+def operator_counts(history) -> list:
+    """Per (model, operator): applications, how many were kept and how many refused.
+
+    Examples
+    --------
+    >>> h = [{"model": "graph", "name": "threshold", "letter": "A", "accepted": True,
+    ...       "error": None}] * 2
+    >>> operator_counts(h)
+    [{'model': 'graph', 'name': 'threshold', 'letter': 'A', 'applied': 2, 'kept': 2, 'refused': 0}]
+    """
+    applied, kept, refused, letters = Counter(), Counter(), Counter(), {}
+    for h in history:
+        key = (h["model"], h["name"])
+        letters[key] = h.get("letter")
+        if h.get("error"):
+            refused[key] += 1
+            continue
+        applied[key] += 1
+        kept[key] += bool(h.get("accepted"))
+    keys = list(dict.fromkeys((h["model"], h["name"]) for h in history))
+    return [{"model": m, "name": n, "letter": letters[(m, n)], "applied": applied[(m, n)],
+             "kept": kept[(m, n)], "refused": refused[(m, n)]} for m, n in keys]
+
+
+def write_summary(run_dir) -> str:
+    """Write ``RUN/summary.md`` from the run directory alone; returns its text.
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphnet.lab.config import parse_config
+    >>> from graphnet.lab.runner import run_experiment
+    >>> cfg = parse_config('name = "s"\\nrounds = 0\\nseeds = [0]\\n[data]\\ndataset = "xor"\\n'
+    ...                    '[train]\\nepochs = 2\\n[baselines]\\nmodels = ["mlp"]')
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = run_experiment(cfg, d, resume=True, plots=False)
+    ...     text = write_summary(d)
+    >>> text.splitlines()[0], "| mlp |" in text
+    ('# s', True)
+    """
+    run = rd.RunDir(run_dir)
+    with open(run.config, encoding="utf-8") as fh:
+        config = tomllib.loads(fh.read())
+    metrics = rd.read_metrics(run.path)
+    history = rd.read_history(run.path)
+    table = summary_table(metrics)
+    tr = config["train"]
+    lines = [f"# {config['name']}", ""]
+    if config.get("description"):
+        lines += [config["description"], ""]
+    lines += [
+        f"Data `{config['data']['dataset']}`; start network `{config['network']['start']}` "
+        f"({config['network']['mode']}); {config['rounds']} mutation rounds after round 0, "
+        f"{tr['epochs']} epochs per round ({tr['optimizer']}, batch {tr['batch_size']}); "
+        f"accept policy `{config['mutation']['accept']}`; seeds {config['seeds']}.",
+        "",
+        "## Results",
+        "",
+        format_table(table),
+        "",
+        "Final network per seed: the last kept round. Std: sample standard deviation over "
+        "seeds. Time: training seconds per seed (sum of epoch times).",
+        "",
+    ]
+    rounds = round_table(metrics, "graph")
+    if rounds:
+        lines += ["## The mutated graph per round (mean over seeds)", "",
+                  "| round | edges | test accuracy | kept |", "| --- | --- | --- | --- |"]
+        for r in rounds:
+            lines.append(f"| {r['round']} | {_count(r['edges'])} | {100 * r['accuracy']:.2f} % "
+                         f"| {r['kept']}/{r['seeds']} |")
+        lines.append("")
+    counts = operator_counts(history)
+    lines += ["## Operators applied", ""]
+    if counts:
+        lines += ["| model | operator | letter | applied | kept | refused |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for c in counts:
+            lines.append(f"| {c['model']} | {c['name']} | {c['letter'] or '-'} | {c['applied']} "
+                         f"| {c['kept']} | {c['refused']} |")
+    else:
+        lines.append("None.")
+    lines.append("")
+    figures = []
+    if os.path.isdir(run.plots):
+        names = sorted(os.listdir(run.plots))
+        for name, caption in FIGURES:
+            if name in names:
+                figures.append(f"![{caption}](plots/{name})")
+        for name in names:
+            if name.startswith(("evolution", "matrix")) and name.endswith((".png", ".gif")):
+                figures.append(f"- [{name}](plots/{name})")
+    if figures:
+        lines += ["## Figures", ""]
+        for f in figures:
+            lines += [f, ""] if f.startswith("!") else [f]
+        lines.append("")
+    text = "\n".join(lines)
+    rd.atomic_write_text(run.summary, text)
+    return text
