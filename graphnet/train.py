@@ -154,7 +154,9 @@ def fit(model, X, y, *, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=
         for b, i in enumerate(range(0, n, batch_size)):
             idx = order[i:i + batch_size]
             xb, yb = X[idx], y[idx]
-            value = model.loss_and_backward(xb, yb, loss)
+            # overflow is not a warning here: the guard below turns it into a clear error
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value = model.loss_and_backward(xb, yb, loss)
             if not math.isfinite(value):
                 bar.close()
                 raise DivergenceError(
