@@ -396,7 +396,9 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 
                          f"with size {size}")
     if delta.shape != pooled.shape:
         raise InputError(f"max_route: delta shape {delta.shape} != pooled shape {pooled.shape}")
-    dx = np.zeros_like(x, dtype=np.result_type(delta, x))      # layout of x
+    # layout of x; every position is written below unless edge="ignore" left a remainder
+    alloc = np.empty_like if (h % size == 0 and w % size == 0) else np.zeros_like
+    dx = alloc(x, dtype=np.result_type(delta, x))
     taken = None
     for u in range(size):
         for v in range(size):
@@ -410,12 +412,12 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 
                 hit = pooled == 0
                 hit[..., :hu, :wv] = real
             if taken is None:
-                taken = hit.copy()
+                taken = hit.copy(order="K")  # keep the memory layout of x
             else:
-                hit &= ~taken
+                np.greater(hit, taken, out=hit)       # hit and not taken, in place
                 taken |= hit
             if hu and wv:
-                np.multiply(delta[..., :hu, :wv], hit[..., :hu, :wv],
+                np.multiply(delta[..., :hu, :wv], hit[..., :hu, :wv].astype(dx.dtype),
                             out=dx[..., u:hu * size:size, v:wv * size:size])
     return dx
 

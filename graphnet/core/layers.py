@@ -66,6 +66,14 @@ def init_weights(shape, fan_in: int, fan_out: int, scheme: str, rng, dtype=np.fl
     return w.astype(dtype)
 
 
+def _column_blocks(n_cols, width=6144):
+    """Equal column ranges of at most ``width``: OpenBLAS runs wide, flat products far
+    faster in such slices than in one call (measured in benchmarks/bench_core.py)."""
+    k = -(-n_cols // width)
+    edges = [n_cols * i // k for i in range(k + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
 def _resolve_init(init, act, where):
     if init == "auto":
         return "he" if act == "relu" else "xavier"
@@ -212,14 +220,19 @@ class Conv2D(Layer):
             xt[:, s:h - s, s:w - s, :] = x.transpose(1, 2, 3, 0)
         else:
             xt = x.transpose(1, 2, 3, 0)
-        cols = np.empty((c, p, q, oh, ow, n), dtype=self.dtype)
+        k, L = c * p * q, oh * ow * n
+        cols = np.empty((k + 1, L), dtype=self.dtype)       # (c*p*q + 1, oh*ow*n)
+        windows = cols[:k].reshape(c, p, q, oh, ow, n)
         for u in range(p):
             for v in range(q):
-                cols[:, u, v] = xt[:, u:u + oh, v:v + ow, :]
-        cols = cols.reshape(c * p * q, oh * ow * n)                       # (c*p*q, oh*ow*n)
-        kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)  # flipped: true conv
-        z = kmat @ cols                                                   # (c_out, oh*ow*n)
-        z += self.params["b"][:, None]
+                windows[:, u, v] = xt[:, u:u + oh, v:v + ow, :]
+        cols[k] = 1.0                      # a row of ones: the bias rides in the product
+        kmat = np.empty((self.out_channels, k + 1), dtype=self.dtype)
+        kmat[:, :k] = F.rot180(self.params["W"]).reshape(self.out_channels, k)  # flipped: true conv
+        kmat[:, k] = self.params["b"]
+        z = np.empty((self.out_channels, L), dtype=self.dtype)           # (c_out, oh*ow*n)
+        for a, b in _column_blocks(L):
+            np.matmul(kmat, cols[:, a:b], out=z[:, a:b])
         if self.activation == "relu":
             o = np.maximum(z, 0, out=z)
         else:
@@ -248,19 +261,22 @@ class Conv2D(Layer):
         self._check_delta(delta, (n, self.out_channels, oh, ow))
         dz = delta.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)   # (c_out, oh*ow*n)
         if self.activation == "relu":
-            dz = np.multiply(dz, o > 0, dtype=self.dtype)
+            dz = dz * (o > 0).astype(self.dtype)   # float * float: numpy's bool casts are slow
         elif self.activation != "identity":
             dz = dz * self._dact(o)
         dz = dz.astype(self.dtype, copy=False)
-        # dE/dTheta = rot180(X *valid rot180(Delta)): correlation of X with Delta, flipped back
-        dkflip = dz @ cols.T                                              # (c_out, c*p*q)
-        self.grads["W"] = np.ascontiguousarray(F.rot180(dkflip.reshape(self.out_channels, c, p, q)))
-        self.grads["b"] = dz.sum(axis=1)                                  # dE/db = sum(Delta)
+        # dE/dTheta = rot180(X *valid rot180(Delta)): correlate X with Delta, flip back; the
+        # row of ones in cols gives dE/db = sum(Delta) in the same product
+        blocks = _column_blocks(cols.shape[1])
+        dk = dz @ cols.T if len(blocks) == 1 else sum(dz[:, a:b] @ cols[:, a:b].T for a, b in blocks)
+        k = cols.shape[0] - 1
+        self.grads["W"] = np.ascontiguousarray(F.rot180(dk[:, :k].reshape(self.out_channels, c, p, q)))
+        self.grads["b"] = dk[:, k].copy()
         if not input_grad:
             return None
         # Delta_below = Delta *full rot180(Theta), done as the adjoint of the window copies
         kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)
-        dcols = (kmat.T @ dz).reshape(c, p, q, oh, ow, n)
+        dcols = (kmat.T @ dz).reshape(c, p, q, oh, ow, n)                 # (c*p*q, oh*ow*n)
         dxt = np.zeros((c, h, w, n), dtype=self.dtype)
         for u in range(p):
             for v in range(q):
