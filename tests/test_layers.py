@@ -367,7 +367,7 @@ class TestErrors:
                                              (Softmax, (3,))], ids=["Conv2D", "Pool2D", "Dense",
                                                                     "Softmax"])
     def test_wrong_ndim(self, make, shape):
-        with pytest.raises(InputError, match=rf"x must be \d-D, got shape"):
+        with pytest.raises(InputError, match=r"x must be \d-D, got shape"):
             make().output(np.ones(shape))
         with pytest.raises(InputError, match="Flatten.output: x must have a batch axis"):
             Flatten().output(np.ones(3))

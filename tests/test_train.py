@@ -8,7 +8,7 @@ from graphnet.core.layers import Dense, Softmax
 from graphnet.core.model import Sequential
 from graphnet.data import load_dataset, xor
 from graphnet.errors import DataError, DivergenceError, InputError
-from graphnet.models import build, cnn, mlp, recipe
+from graphnet.models import build, mlp, recipe
 from graphnet.train import History, accuracy, evaluate, fit
 
 

@@ -12,7 +12,6 @@ call convolution. Batched forms take images batch-first, ``(n, c, h, w)``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from graphnet.errors import InputError, InputTypeError
 

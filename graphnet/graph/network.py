@@ -28,7 +28,6 @@ import math
 import numbers
 import os
 import re
-import tempfile
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 

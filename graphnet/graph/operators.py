@@ -62,7 +62,7 @@ import networkx as nx
 import numpy as np
 
 from graphnet.errors import InputError, InputTypeError, OperatorError
-from graphnet.graph.contracts import CONTRACTS, LETTERS
+from graphnet.graph.contracts import CONTRACTS, LETTERS, Contract
 from graphnet.graph.network import ACTIVATIONS, GraphNetwork
 from graphnet.rng import make_rng
 

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
 from graphnet.errors import DataError, InputError, InputTypeError
+from graphnet.fileio import atomic_write
 from graphnet.graph.network import GraphNetwork
 
 __all__ = [
@@ -488,27 +488,11 @@ def _check_rows(metrics, where):
 # ----------------------------------------------------------------------------------------
 
 
-def _atomic(path, write):
-    """Call ``write(tmp)`` on a temp file with the same suffix beside ``path``; then replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
 def _save(fig, path, dpi):
     """Save ``fig`` atomically if a path is given; return the figure."""
     if path is not None:
         fmt = Path(path).suffix.lstrip(".").lower() or "png"
-        _atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
     return fig
 
 
@@ -1060,7 +1044,7 @@ def animate_evolution(snapshots, path, *, metrics_rows=None, rounds=None, title=
     fig.set_layout_engine("none")
     anim = FuncAnimation(fig, draw, frames=len(snapshots), init_func=lambda: [], blit=False,
                          repeat=False)
-    return _atomic(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi))
+    return atomic_write(path, lambda tmp: anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi))
 
 
 # ----------------------------------------------------------------------------------------

@@ -28,11 +28,11 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 
 from graphnet.errors import DataError, InputError
+from graphnet.fileio import atomic_write, atomic_write_json, atomic_write_text
 
 __all__ = [
     "METRICS_COLUMNS",
@@ -64,72 +64,6 @@ _INT_COLUMNS = ("seed", "round", "epoch", "edges", "nodes", "params", "rank", "a
 _FLOAT_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy",
                   "det", "time")
 _ROUND_FILE = re.compile(r"round(\d+)\.json")
-
-
-def atomic_write(path, write) -> None:
-    """Write ``path`` through ``write(tmp_path)`` then ``os.replace``; never half a file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    write : callable (str) -> None
-        Writes the whole content to the temporary path it is given.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = os.path.join(d, "a.txt")
-    ...     atomic_write(p, lambda tmp: open(tmp, "w").write("hi"))
-    ...     open(p).read()
-    'hi'
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path, text: str) -> None:
-    """Write a text file atomically (UTF-8, synced before the rename).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     atomic_write_text(os.path.join(d, "x", "t.txt"), "abc")
-    ...     open(os.path.join(d, "x", "t.txt")).read()
-    'abc'
-    """
-    def write(tmp):
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-
-    atomic_write(path, write)
-
-
-def atomic_write_json(path, data) -> None:
-    """Write JSON atomically; floats keep every bit (Python's shortest repr).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     atomic_write_json(os.path.join(d, "s.json"), {"x": 0.1})
-    ...     json.load(open(os.path.join(d, "s.json")))
-    {'x': 0.1}
-    """
-    atomic_write_text(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def format_value(value) -> str:
