@@ -48,44 +48,31 @@ from __future__ import annotations
 import os
 import sys
 
-_DEFAULT_THREADS = 2
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _threads_from_argv(argv) -> int:
-    """``--threads N`` read from the raw argv, before argparse and before numpy loads."""
-    for k, arg in enumerate(argv):
-        try:
-            if arg == "--threads" and k + 1 < len(argv):
-                return max(1, int(argv[k + 1]))
-            if arg.startswith("--threads="):
-                return max(1, int(arg.split("=", 1)[1]))
-        except ValueError:
-            return _DEFAULT_THREADS  # argparse reports the bad value later
-    return _DEFAULT_THREADS
-
+try:
+    from benchmarks import harness
+except ImportError:  # run as a script, or loaded by file path: harness.py is beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
 
 if __name__ == "__main__":
     # BLAS reads these once, when numpy is first imported: they must be set before that.
-    _n = str(_threads_from_argv(sys.argv[1:]))
-    for _var in _THREAD_VARS:
-        os.environ[_var] = _n
+    harness.set_thread_env(sys.argv[1:])
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import cProfile  # noqa: E402
-import gc  # noqa: E402
-import importlib.util  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import pstats  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+_DEFAULT_THREADS = harness.DEFAULT_THREADS
+_BUSY = harness.BUSY
+torch_available = harness.torch_available
+_wait_idle = harness.wait_for_idle    # module names, so that tests can patch them
+_timed_loop = harness.timed_loop
 
 __all__ = [
     "ARCHITECTURES",
@@ -562,64 +549,6 @@ class NaiveNet:
 
 # ------------------------------------------------------------------------------ timing
 
-def _proc_stat():
-    """``(busy, steal)`` CPU seconds of the whole machine from /proc/stat, or None."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = fh.readline().split()
-    except OSError:
-        return None
-    if not fields or fields[0] != "cpu":
-        return None
-    v = [int(f) for f in fields[1:]]
-    hz = os.sysconf("SC_CLK_TCK")
-    busy = v[0] + v[1] + v[2] + v[5] + v[6]       # user nice system irq softirq
-    steal = v[7] if len(v) > 7 else 0
-    return busy / hz, steal / hz
-
-
-def _own_cpu():
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
-@contextlib.contextmanager
-def _thread_limit(threads):
-    """Limit the BLAS/OpenMP pools of this process with threadpoolctl, if installed."""
-    if threads is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:   # the environment variables set at start-up are then all we have
-        yield
-        return
-    with threadpool_limits(limits=int(threads)):
-        yield
-
-
-def _wait_idle(max_wait, *, threshold=0.15, window=0.5):
-    """Sleep until other processes use less than ``threshold`` CPUs over ``window`` seconds.
-
-    Gives up after ``max_wait`` seconds; returns ``(seconds waited, last load seen)``.
-    """
-    start = time.perf_counter()
-    load = None
-    while True:
-        s0, o0, w0 = _proc_stat(), _own_cpu(), time.perf_counter()
-        if s0 is None:
-            return 0.0, None
-        time.sleep(window)
-        s1, o1, w1 = _proc_stat(), _own_cpu(), time.perf_counter()
-        load = max(0.0, (s1[0] - s0[0]) - (o1 - o0)) / (w1 - w0)
-        if load < threshold or w1 - start >= max_wait:
-            return w1 - start, load
-
-
-_BUSY = 0.25      # other processes' CPUs above which a timed loop counts as disturbed
-_RETRIES = 3      # with wait_idle, a disturbed loop is re-timed up to this many more times
-
-
 def time_steps(step, *, warmup=3, repeats=20, threads=None, wait_idle=0.0) -> dict:
     """Time ``step()`` calls: ``warmup`` untimed, then ``repeats`` timed one by one.
 
@@ -643,60 +572,13 @@ def time_steps(step, *, warmup=3, repeats=20, threads=None, wait_idle=0.0) -> di
     """
     if repeats < 1 or warmup < 0:
         raise ValueError(f"time_steps: need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
-    best, waited = None, 0.0
-    for attempt in range(1, (_RETRIES + 2) if wait_idle > 0 else 2):
-        if wait_idle > 0:
-            waited += _wait_idle(wait_idle)[0]
-        r = _timed_loop(step, warmup, repeats, threads)
-        r["attempts"] = attempt
-        if best is None or (r["bg_load"] or 0.0) < (best["bg_load"] or 0.0):
-            best = r
-        if (r["bg_load"] or 0.0) <= _BUSY:
-            break
+    best, waited = harness.least_disturbed(lambda: _timed_loop(step, warmup, repeats, threads),
+                                           wait_idle=wait_idle, wait=_wait_idle)
     best["idle_wait_s"] = waited
     return best
 
 
-def _timed_loop(step, warmup, repeats, threads):
-    """One warm-up plus timed loop; see :func:`time_steps`."""
-    with _thread_limit(threads):
-        for _ in range(warmup):
-            step()
-        times = []
-        gc_was_on = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        stat0, own0, wall0 = _proc_stat(), _own_cpu(), time.perf_counter()
-        try:
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                step()
-                times.append(time.perf_counter() - t0)
-        finally:
-            if gc_was_on:
-                gc.enable()
-        stat1, own1, wall1 = _proc_stat(), _own_cpu(), time.perf_counter()
-    bg = steal = None
-    if stat0 is not None and stat1 is not None and wall1 > wall0:
-        bg = max(0.0, (stat1[0] - stat0[0]) - (own1 - own0)) / (wall1 - wall0)
-        steal = (stat1[1] - stat0[1]) / (wall1 - wall0)
-    ms = [1e3 * s for s in times]
-    return {"ms_median": float(np.median(ms)), "ms_min": float(min(ms)), "ms_all": ms,
-            "repeats": repeats, "warmup": warmup, "bg_load": bg, "steal": steal}
-
-
 # ------------------------------------------------------------------------------- torch
-
-def torch_available() -> bool:
-    """Whether ``import torch`` can be attempted (found on the path; not imported here).
-
-    Examples
-    --------
-    >>> isinstance(torch_available(), bool)
-    True
-    """
-    return importlib.util.find_spec("torch") is not None
-
 
 def _to_torch_layout(arch, weights):
     """graphnet (W, b) -> torch's: conv kernels flipped (cross-correlation), dense W.T."""
@@ -718,19 +600,14 @@ def _from_torch_layout(arch, weights):
 
 def _torch_worker(in_path, out_path) -> int:
     """The ``--torch-worker`` process: check, warm up and time torch; write ``out_path``."""
-    data = np.load(in_path, allow_pickle=False)
-    cfg = json.loads(str(data["config"]))
-    arch, threads = cfg["arch"], int(cfg["threads"])
-    try:
-        import torch
-        import torch.nn.functional as TF
-        from torch import nn
-    except Exception as exc:  # noqa: BLE001 -- any import failure means "skip torch"
-        print(f"torch not importable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 3
-    torch.set_num_threads(threads)
-    with contextlib.suppress(RuntimeError):   # only allowed before any parallel work
-        torch.set_num_interop_threads(1)
+    data, cfg = harness.read_worker_input(in_path)
+    arch = cfg["arch"]
+    torch = harness.import_torch(cfg["threads"])
+    if torch is None:
+        return harness.NO_TORCH
+    import torch.nn.functional as TF
+    from torch import nn
+
     acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
     shapes = [tuple(arch["input_shape"])] + [tuple(s) for s in layer_shapes(arch)]
     mods, param_mods = [], []
@@ -782,8 +659,7 @@ def _torch_worker(in_path, out_path) -> int:
                         wait_idle=cfg["wait_idle"])
     timing.update({"torch_version": torch.__version__, "torch_threads": torch.get_num_threads(),
                    "torch_interop_threads": torch.get_num_interop_threads(), "n_pairs": n_pairs})
-    result["timing"] = np.array(json.dumps(timing))
-    np.savez(out_path, **result)
+    harness.write_worker_output(out_path, result, timing)
     return 0
 
 
@@ -804,29 +680,15 @@ def run_torch(arch, weights, x, t, *, warmup=3, repeats=20, threads=_DEFAULT_THR
     tl = _to_torch_layout(arch, weights)
     cfg = {"arch": arch, "threads": int(threads), "warmup": int(warmup),
            "repeats": int(repeats), "lr": float(lr), "wait_idle": float(wait_idle)}
-    with tempfile.TemporaryDirectory(prefix="bench_core_") as tmp:
-        in_path, out_path = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
-        arrays = {"x": x, "t": t, "config": np.array(json.dumps(cfg))}
-        for k, (W, b) in enumerate(tl):
-            arrays[f"W{k}"], arrays[f"b{k}"] = W, b
-        np.savez(in_path, **arrays)
-        env = dict(os.environ)
-        for var in _THREAD_VARS:
-            env[var] = str(threads)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--threads", str(threads),
-               "--torch-worker", str(in_path), str(out_path)]
-        try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, f"torch worker timed out after {timeout:.0f} s: torch column skipped"
-        if proc.returncode == 3:
-            return None, proc.stderr.strip().splitlines()[-1] + ": torch column skipped"
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            return None, f"torch worker failed (exit {proc.returncode}):\n{tail}"
-        out = np.load(out_path, allow_pickle=False)
-        timing = json.loads(str(out["timing"]))
-        grads_t = [(out[f"gW{k}"], out[f"gb{k}"]) for k in range(timing["n_pairs"])]
+    arrays = {"x": x, "t": t}
+    for k, (W, b) in enumerate(tl):
+        arrays[f"W{k}"], arrays[f"b{k}"] = W, b
+    out, msg = harness.run_worker(__file__, arrays, cfg, threads=threads, timeout=timeout,
+                                  prefix="bench_core_")
+    if out is None:
+        return None, msg
+    timing = out["timing"]
+    grads_t = [(out[f"gW{k}"], out[f"gb{k}"]) for k in range(timing["n_pairs"])]
     timing["loss0"] = float(out["loss0"])
     timing["grads0"] = _from_torch_layout(arch, grads_t)
     return timing, ""
@@ -864,7 +726,7 @@ def layer_breakdown(model, x, t, *, repeats=20, warmup=3, threads=None) -> list:
              + ["SGD step"])
     samples = {name: [] for name in names}
     clock = time.perf_counter
-    with _thread_limit(threads):
+    with harness.thread_limit(threads):
         for r in range(warmup + repeats):
             times = []
             h = x
@@ -906,7 +768,7 @@ def profile_graphnet(model, x, t, *, steps=20, threads=None, top=20) -> str:
     opt = SGD(_LR)
     graphnet_step(model, opt, x, t)
     prof = cProfile.Profile()
-    with _thread_limit(threads):
+    with harness.thread_limit(threads):
         prof.enable()
         for _ in range(steps):
             graphnet_step(model, opt, x, t)
@@ -1071,25 +933,6 @@ def format_table(outs) -> str:
     return "\n".join(lines)
 
 
-def _environment(threads) -> dict:
-    env = {"python": platform.python_version(), "numpy": np.__version__,
-           "platform": platform.platform(), "cpu_count": os.cpu_count(), "threads": threads,
-           "thread_env": {v: os.environ.get(v) for v in _THREAD_VARS}}
-    try:
-        from threadpoolctl import threadpool_info
-        with _thread_limit(threads):
-            env["threadpools"] = [{k: i.get(k) for k in ("internal_api", "num_threads", "version",
-                                                          "threading_layer", "architecture")}
-                                  for i in threadpool_info()]
-    except ImportError:
-        env["threadpools"] = "threadpoolctl not installed"
-    try:
-        env["loadavg_before"] = os.getloadavg()
-    except OSError:
-        pass
-    return env
-
-
 def _parse_args(argv):
     p = argparse.ArgumentParser(
         prog="bench_core.py",
@@ -1115,12 +958,7 @@ def _parse_args(argv):
                    help="also time graphnet per layer (forward, backward, loss, SGD)")
     p.add_argument("--profile", action="store_true",
                    help="also print a cProfile of graphnet's steps (top 20 by own time)")
-    p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
-                   help="before each timed loop, wait up to SECONDS for other processes to "
-                        "use < 0.15 CPUs, and re-time (up to 3 times) a loop disturbed by "
-                        "more than 0.25 CPUs of them (default 0: neither)")
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    p.add_argument("--torch-worker", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    harness.add_common_options(p)
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error(f"--threads must be at least 1, got {args.threads}")
@@ -1137,10 +975,7 @@ def _parse_args(argv):
     if args.no_naive:
         impls = [i for i in impls if i != "naive"]
     args.models, args.impls = models, impls
-    for name in ("warmup", "repeats", "naive_repeats", "naive_batch"):
-        value = getattr(args, name)
-        if value is not None and value < (0 if name == "warmup" else 1):
-            p.error(f"--{name.replace('_', '-')}: got {value}")
+    harness.check_counts(p, args, ("warmup", "repeats", "naive_repeats", "naive_batch"))
     return args
 
 
@@ -1160,7 +995,7 @@ def main(argv=None) -> int:
     warmup = args.warmup if args.warmup is not None else (1 if quick else 5)
     repeats = args.repeats if args.repeats is not None else (3 if quick else 50)
     naive_repeats = args.naive_repeats or (1 if quick else 3)
-    env = _environment(args.threads)
+    env = harness.environment(args.threads, pools=True)
     print(f"graphnet core benchmark: one float32 training step (forward + backward + SGD), "
           f"{args.threads} thread(s)")
     print(f"numpy {env['numpy']}, python {env['python']}, {env['cpu_count']} CPUs, "
@@ -1209,19 +1044,9 @@ def main(argv=None) -> int:
                    "targets": TARGETS,
                    "models": {out["model"]: {**out, "arch": ARCHITECTURES[out["model"]]}
                               for out in outs}}
-        Path(args.json).write_text(json.dumps(payload, indent=2, default=_json_default))
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=harness.json_default))
         print(f"results written to {args.json}")
     return 0
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 if __name__ == "__main__":

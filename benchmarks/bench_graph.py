@@ -66,38 +66,19 @@ from __future__ import annotations
 import os
 import sys
 
-_DEFAULT_THREADS = 2
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _threads_from_argv(argv) -> int:
-    """``--threads N`` read from the raw argv, before argparse and before numpy loads."""
-    for k, arg in enumerate(argv):
-        try:
-            if arg == "--threads" and k + 1 < len(argv):
-                return max(1, int(argv[k + 1]))
-            if arg.startswith("--threads="):
-                return max(1, int(arg.split("=", 1)[1]))
-        except ValueError:
-            return _DEFAULT_THREADS
-    return _DEFAULT_THREADS
-
+try:
+    from benchmarks import harness
+except ImportError:  # run as a script, or loaded by file path: harness.py is beside this file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
 
 if __name__ == "__main__":
-    _n = str(_threads_from_argv(sys.argv[1:]))
-    for _var in _THREAD_VARS:
-        os.environ[_var] = _n
+    # BLAS reads these once, when numpy is first imported: they must be set before that.
+    harness.set_thread_env(sys.argv[1:])
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import gc  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -125,6 +106,9 @@ __all__ = [
     "check_aims",
     "main",
 ]
+
+_DEFAULT_THREADS = harness.DEFAULT_THREADS
+torch_available = harness.torch_available   # a module name, so that tests can patch it
 
 _BATCH = 256
 _WARM_S = 0.2     # warm-up lasts at least this long (clock ramp-up after an idle wait)
@@ -472,56 +456,6 @@ def run_export_numpy(spec, x, w, b):
 
 # ------------------------------------------------------------------------------ timing
 
-def _proc_stat():
-    """Busy CPU seconds of the whole machine from /proc/stat, or None."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = fh.readline().split()
-    except OSError:
-        return None
-    if not fields or fields[0] != "cpu":
-        return None
-    v = [int(f) for f in fields[1:]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu():
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
-@contextlib.contextmanager
-def _thread_limit(threads):
-    """Limit the BLAS/OpenMP pools of this process with threadpoolctl, if installed."""
-    if threads is None:
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=int(threads)):
-        yield
-
-
-def _wait_idle(max_wait, *, threshold=0.15, window=0.5):
-    """Sleep until other processes use less than ``threshold`` CPUs over ``window`` s.
-
-    Gives up after ``max_wait`` seconds; returns the seconds waited.
-    """
-    start = time.perf_counter()
-    while True:
-        s0, o0, w0 = _proc_stat(), _own_cpu(), time.perf_counter()
-        if s0 is None:
-            return 0.0
-        time.sleep(window)
-        s1, o1, w1 = _proc_stat(), _own_cpu(), time.perf_counter()
-        load = max(0.0, (s1 - s0) - (o1 - o0)) / (w1 - w0)
-        if load < threshold or w1 - start >= max_wait:
-            return w1 - start
-
-
 def time_calls(fn, *, warmup=3, repeats=20, threads=None, wait_idle=0.0) -> dict:
     """Time ``fn()``: ``warmup`` untimed calls (at least 0.2 s of them when ``warmup`` > 0),
     then ``repeats`` timed one by one.
@@ -544,74 +478,25 @@ def time_calls(fn, *, warmup=3, repeats=20, threads=None, wait_idle=0.0) -> dict
     """
     if repeats < 1 or warmup < 0:
         raise ValueError(f"time_calls: need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
-    best = None
-    for attempt in range(1, (4 if wait_idle > 0 else 1) + 1):
-        if wait_idle > 0:
-            _wait_idle(wait_idle)
-        r = _time_once(fn, warmup, repeats, threads)
-        r["attempts"] = attempt
-        if best is None or (r["bg_load"] or 0.0) < (best["bg_load"] or 0.0):
-            best = r
-        if r["bg_load"] is None or r["bg_load"] <= 0.25:
-            break
+    best, _ = harness.least_disturbed(lambda: _time_once(fn, warmup, repeats, threads),
+                                      wait_idle=wait_idle)
     return best
 
 
 def _time_once(fn, warmup, repeats, threads) -> dict:
-    """One timed loop (see :func:`time_calls`)."""
-    with _thread_limit(threads):
-        t_end = time.perf_counter() + _WARM_S
-        k = 0
-        while k < warmup or (warmup and time.perf_counter() < t_end):
-            fn()                      # at least ``warmup`` calls and _WARM_S seconds of them
-            k += 1
-        times = []
-        gc_was_on = gc.isenabled()
-        gc.collect()
-        gc.disable()
-        s0, o0, w0 = _proc_stat(), _own_cpu(), time.perf_counter()
-        try:
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t0)
-        finally:
-            if gc_was_on:
-                gc.enable()
-        s1, o1, w1 = _proc_stat(), _own_cpu(), time.perf_counter()
-    bg = None
-    if s0 is not None and s1 is not None and w1 > w0:
-        bg = max(0.0, (s1 - s0) - (o1 - o0)) / (w1 - w0)
-    ms = [1e3 * s for s in times]
-    return {"ms_median": float(np.median(ms)), "ms_min": float(min(ms)), "repeats": repeats,
-            "bg_load": bg}
+    """One timed loop (see :func:`time_calls`), its warm-up at least ``_WARM_S`` long."""
+    r = harness.timed_loop(fn, warmup, repeats, threads, warm_s=_WARM_S)
+    return {k: r[k] for k in ("ms_median", "ms_min", "repeats", "bg_load")}
 
 
 # ------------------------------------------------------------------------------- torch
 
-def torch_available() -> bool:
-    """Whether torch can be found (not imported here).
-
-    Examples
-    --------
-    >>> isinstance(torch_available(), bool)
-    True
-    """
-    return importlib.util.find_spec("torch") is not None
-
-
 def _torch_worker(in_path, out_path) -> int:
     """The ``--torch-worker`` process: build the level plan in torch, check, time."""
-    data = np.load(in_path, allow_pickle=False)
-    cfg = json.loads(str(data["config"]))
-    try:
-        import torch
-    except Exception as exc:  # noqa: BLE001 -- any import failure means "skip torch"
-        print(f"torch not importable: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 3
-    torch.set_num_threads(int(cfg["threads"]))
-    with contextlib.suppress(RuntimeError):
-        torch.set_num_interop_threads(1)
+    data, cfg = harness.read_worker_input(in_path)
+    torch = harness.import_torch(cfg["threads"])
+    if torch is None:
+        return harness.NO_TORCH
     tdt = {"float32": torch.float32, "float64": torch.float64}[cfg["dtype"]]
     theta = np.concatenate([data["w"], data["b"]])
     acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
@@ -700,8 +585,7 @@ def _torch_worker(in_path, out_path) -> int:
     kw = {"warmup": cfg["warmup"], "repeats": cfg["repeats"], "wait_idle": cfg["wait_idle"]}
     timing = {"forward": time_calls(fwd, **kw), "fwd_bwd": time_calls(fwd_bwd, **kw),
               "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
-    result["timing"] = np.array(json.dumps(timing))
-    np.savez(out_path, **result)
+    harness.write_worker_output(out_path, result, timing)
     return 0
 
 
@@ -726,37 +610,21 @@ def run_torch(spec, w, b, x, delta, *, warmup=3, repeats=20, threads=_DEFAULT_TH
                        if k in ("kind", "a", "z", "r0", "r1", "shape", "acts")}
                       for lv in spec["levels"]]}
     arrays = {"x": x, "delta": delta, "w": w, "b": b, "one_rows": spec["one_rows"],
-              "out_rows": spec["out_rows"], "config": np.array(json.dumps(cfg))}
+              "out_rows": spec["out_rows"]}
     for k, lv in enumerate(spec["levels"]):
         arrays[f"L{k}_rows"], arrays[f"L{k}_cols"] = lv["rows"], lv["cols"]
         arrays[f"L{k}_param"] = lv["param"]
         if lv["kind"] == "gather":
             arrays[f"L{k}_S"] = lv["S"]
-    with tempfile.TemporaryDirectory(prefix="bench_graph_") as tmp:
-        in_path, out_path = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
-        np.savez(in_path, **arrays)
-        env = dict(os.environ)
-        for var in _THREAD_VARS:
-            env[var] = str(threads)
-        root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--threads", str(threads),
-               "--torch-worker", str(in_path), str(out_path)]
-        try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, f"torch worker timed out after {timeout:.0f} s: torch column skipped"
-        if proc.returncode == 3:
-            return None, proc.stderr.strip().splitlines()[-1] + ": torch column skipped"
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-            return None, f"torch worker failed (exit {proc.returncode}):\n{tail}"
-        out = np.load(out_path, allow_pickle=False)
-        res = json.loads(str(out["timing"]))
-        g = np.zeros(spec["n_params"], dtype=np.float64)
-        for k, lv in enumerate(spec["levels"]):
-            g[lv["param"]] = out[f"g{k}"][lv["rows"], lv["cols"]]
-        res.update(y=out["y"], dx=out["dx"], gw=g[:w.size], gb=g[w.size:])
+    out, msg = harness.run_worker(__file__, arrays, cfg, threads=threads, timeout=timeout,
+                                  prefix="bench_graph_")
+    if out is None:
+        return None, msg
+    res = out["timing"]
+    g = np.zeros(spec["n_params"], dtype=np.float64)
+    for k, lv in enumerate(spec["levels"]):
+        g[lv["param"]] = out[f"g{k}"][lv["rows"], lv["cols"]]
+    res.update(y=out["y"], dx=out["dx"], gw=g[:w.size], gb=g[w.size:])
     return res, ""
 
 
@@ -795,32 +663,17 @@ def time_interleaved(fns, *, warmup=3, repeats=20, rounds=5, threads=None, wait_
     times = {k: [] for k in fns}
     other = dict.fromkeys(fns, 0.0)
     wall = dict.fromkeys(fns, 0.0)
-    with _thread_limit(threads):
+    with harness.thread_limit(threads):
         for _ in range(rounds):
             if wait_idle > 0:
-                _wait_idle(wait_idle)
+                harness.wait_for_idle(wait_idle)
             for name, fn in fns.items():
-                t_end = time.perf_counter() + _WARM_S / rounds
-                k = 0
-                while k < warmup or (warmup and time.perf_counter() < t_end):
-                    fn()
-                    k += 1
-                gc_was_on = gc.isenabled()
-                gc.collect()
-                gc.disable()
-                s0, o0, w0 = _proc_stat(), _own_cpu(), time.perf_counter()
-                try:
-                    for _ in range(per_round.get(name, n_default)):
-                        t0 = time.perf_counter()
-                        fn()
-                        times[name].append(time.perf_counter() - t0)
-                finally:
-                    if gc_was_on:
-                        gc.enable()
-                s1, o1, w1 = _proc_stat(), _own_cpu(), time.perf_counter()
-                if s0 is not None and s1 is not None:
-                    other[name] += max(0.0, (s1 - s0) - (o1 - o0))
-                    wall[name] += w1 - w0
+                harness.warm_up(fn, warmup, _WARM_S / rounds)
+                ts, bg_cpu, _, w = harness.timed_calls(fn, per_round.get(name, n_default))
+                times[name] += ts
+                if bg_cpu is not None:
+                    other[name] += bg_cpu
+                    wall[name] += w
     out = {}
     for name, ts in times.items():
         ms = [1e3 * t for t in ts]
@@ -1029,16 +882,6 @@ def check_aims(outs) -> list:
     return aims
 
 
-def _environment(threads) -> dict:
-    env = {"python": platform.python_version(), "numpy": np.__version__,
-           "platform": platform.platform(), "cpu_count": os.cpu_count(), "threads": threads}
-    try:
-        env["loadavg_before"] = os.getloadavg()
-    except OSError:
-        pass
-    return env
-
-
 def _parse_args(argv):
     p = argparse.ArgumentParser(
         prog="bench_graph.py",
@@ -1060,12 +903,7 @@ def _parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 warm-up, 3 repeats, per-sample on 4 samples")
-    p.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
-                   help="before each timed loop, wait up to SECONDS for other processes to "
-                        "use < 0.15 CPUs, and re-time (up to 3 times) a loop disturbed by "
-                        "more than 0.25 CPUs of them (default 0: neither)")
-    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    p.add_argument("--torch-worker", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    harness.add_common_options(p)
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error(f"--threads must be at least 1, got {args.threads}")
@@ -1080,19 +918,8 @@ def _parse_args(argv):
     if args.no_torch:
         impls = [i for i in impls if i != "torch"]
     args.cases, args.impls = cases, impls
-    for name in ("warmup", "repeats", "per_sample_n", "batch"):
-        value = getattr(args, name)
-        if value is not None and value < (0 if name == "warmup" else 1):
-            p.error(f"--{name.replace('_', '-')}: got {value}")
+    harness.check_counts(p, args, ("warmup", "repeats", "per_sample_n", "batch"))
     return args
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 def main(argv=None) -> int:
@@ -1112,7 +939,7 @@ def main(argv=None) -> int:
     repeats = args.repeats if args.repeats is not None else (3 if quick else 50)
     per_n = args.per_sample_n or (4 if quick else 32)
     dtype = np.dtype(args.dtype)
-    env = _environment(args.threads)
+    env = harness.environment(args.threads)
     print(f"graphnet graph-execution benchmark: batch {args.batch}, {args.dtype}, "
           f"{args.threads} thread(s); numpy {env['numpy']}, python {env['python']}, "
           f"{env['cpu_count']} CPUs")
@@ -1144,7 +971,7 @@ def main(argv=None) -> int:
                                                     "wait_idle": args.wait_idle},
                    "cases": outs,
                    "aims": [{"aim": a, "measured": m, "met": ok} for a, m, ok in aims]}
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=_json_default))
+        Path(args.json).write_text(json.dumps(payload, indent=1, default=harness.json_default))
         print(f"results written to {args.json}")
     return 0
 
