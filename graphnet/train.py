@@ -117,7 +117,8 @@ def fit(model, X, y, *, loss="cross_entropy", optimizer="adam", lr=1e-3, epochs=
     ------
     DivergenceError
         When the loss becomes NaN or infinite; names the epoch and batch and suggests a
-        lower learning rate. The model keeps the parameters of the failing step.
+        lower learning rate. The failing step is not applied: the model keeps the
+        parameters that produced the non-finite loss.
     InputError, DataError
         For bad data or settings.
 
