@@ -244,6 +244,7 @@ def cmd_run(args) -> int:
           f"{result.elapsed:.1f} s")
     return 0
 
+
 def main(argv=None) -> int:
     """Entry point of the ``graphnet`` console script."""
     parser = build_parser()
