@@ -122,6 +122,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphnet.errors import ConfigError, GraphnetError
+from graphnet.graph.network import ACTIVATIONS
 
 __all__ = [
     "Config",
@@ -147,7 +148,6 @@ GRAPH_MODELS = ("graph", "fixed-graph", "set")
 _DATASETS = ("digits", "xor", "spirals", "mnist")
 _STARTS = ("layered", "random", "seed_example", "file")
 _MODES = ("feedforward", "recurrent")
-_ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("cross_entropy", "squared_error")
 _DTYPES = ("float64", "float32")
@@ -507,7 +507,7 @@ def _check_front(c: _Checker, t, info: dict) -> dict:
         "kernel": c.int(t.get("kernel", d["kernel"]), "[network.front] kernel", low=1),
         "padding": c.int(t.get("padding", d["padding"]), "[network.front] padding", low=0),
         "pool": c.int(t.get("pool", d["pool"]), "[network.front] pool", low=1),
-        "activation": c.choice(t.get("activation", d["activation"]), _ACTIVATIONS,
+        "activation": c.choice(t.get("activation", d["activation"]), ACTIVATIONS,
                                "[network.front] activation"),
     }
     _, h, w = info["input_shape"]
@@ -582,7 +582,7 @@ def _check_network(c: _Checker, raw: dict, info: dict, base_dir: str) -> dict:
                                      f"{net.n_outputs} outputs; the data needs {n_in} and {n_out}")
         mode_default = net.mode
     out["mode"] = c.choice(t.get("mode", mode_default), _MODES, "[network] mode")
-    act_choices = _ACTIVATIONS + (("keep",) if start == "file" else ())
+    act_choices = ACTIVATIONS + (("keep",) if start == "file" else ())
     out["activation"] = c.choice(t.get("activation", "keep" if start == "file" else d["activation"]),
                                  act_choices, "[network] activation")
     out["steps"] = c.int(t.get("steps", d["steps"]), "[network] steps", low=1)
@@ -645,7 +645,7 @@ def _check_baselines(c: _Checker, raw: dict, info: dict, dataset: str) -> dict:
         "models": list(models),
         "mlp_hidden": c.int_list(t.get("mlp_hidden", d["mlp_hidden"]), "[baselines] mlp_hidden",
                                  low=1, empty=True),
-        "mlp_activation": c.choice(t.get("mlp_activation", d["mlp_activation"]), _ACTIVATIONS,
+        "mlp_activation": c.choice(t.get("mlp_activation", d["mlp_activation"]), ACTIVATIONS,
                                    "[baselines] mlp_activation"),
         "mlp_lr": c.float(t.get("mlp_lr", mlp_rec["lr"]), "[baselines] mlp_lr", low=0,
                           low_open=True, what="a positive number"),
@@ -750,7 +750,7 @@ def _check_arg(c: _Checker, where: str, name: str, value, kind: str, is_threshol
             c.fail(where, f"expected a permutation of 0..{len(perm) - 1}, got {perm}")
         return perm
     if kind == "str":
-        return c.choice(value, _ACTIVATIONS, where)
+        return c.choice(value, ACTIVATIONS, where)
     integer = kind == "int"
     num = c.int if integer else c.float
     if isinstance(value, dict):

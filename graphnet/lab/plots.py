@@ -25,7 +25,6 @@ that is kept.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -47,6 +46,8 @@ from matplotlib.ticker import MaxNLocator
 
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.fileio import atomic_write
+from graphnet.lab import rundir as rd
+from graphnet.lab.summary import final_rows, round_ends
 from graphnet.graph.network import GraphNetwork
 
 __all__ = [
@@ -68,13 +69,7 @@ __all__ = [
     "compare_runs",
 ]
 
-METRIC_COLUMNS = (
-    "seed", "model", "round", "epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-    "test_loss", "test_accuracy", "edges", "nodes", "params", "det", "rank", "accepted", "time",
-)
-_INT_COLUMNS = frozenset(
-    {"seed", "round", "epoch", "edges", "nodes", "params", "rank", "accepted"})
-_STR_COLUMNS = frozenset({"model"})
+METRIC_COLUMNS = rd.METRICS_COLUMNS
 
 # Models whose snapshots get evolution / matrix / GIF figures, and their file-name stems.
 _EVOLVING = {"graph": "", "set": "set_"}
@@ -100,25 +95,6 @@ _GOLDEN = (math.sqrt(5) - 1) / 2
 # ----------------------------------------------------------------------------------------
 # reading a run directory
 # ----------------------------------------------------------------------------------------
-
-
-def _parse_cell(text, column, where):
-    """One metrics.csv cell as int / float / str, or None when empty."""
-    text = text.strip()
-    if text == "":
-        return None
-    if column in _STR_COLUMNS:
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        kind = "an integer" if column in _INT_COLUMNS else "a number"
-        raise DataError(f"{where}, column {column!r}: expected {kind}, got {text!r}") from None
-    if column in _INT_COLUMNS:
-        if not value.is_integer():
-            raise DataError(f"{where}, column {column!r}: expected an integer, got {text!r}")
-        return int(value)
-    return value
 
 
 def read_metrics(path) -> list:
@@ -153,41 +129,7 @@ def read_metrics(path) -> list:
     >>> row["model"], row["epoch"], row["loss"], row["test_accuracy"], row["params"]
     ('mlp', 1, 0.5, None, 650)
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: metrics file not found")
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(f"{path}: empty file; expected a header line with the columns "
-                            f"{', '.join(METRIC_COLUMNS)}")
-        header = [h.strip() for h in header]
-        missing = [c for c in METRIC_COLUMNS if c not in header]
-        if missing:
-            raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
-        rows = []
-        for line_no, cells in enumerate(reader, start=2):
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                raise DataError(f"{path}: line {line_no} has {len(cells)} fields, "
-                                f"expected {len(header)}")
-            where = f"{path}: line {line_no}"
-            row = {}
-            for column, text in zip(header, cells):
-                if column in METRIC_COLUMNS:
-                    row[column] = _parse_cell(text, column, where)
-                else:
-                    try:
-                        row[column] = _parse_cell(text, "extra", where)
-                    except DataError:
-                        row[column] = text
-            for column in ("seed", "model", "round", "epoch"):
-                if row[column] is None:
-                    raise DataError(f"{where}: column {column!r} is empty")
-            rows.append(row)
-    return rows
+    return rd.read_metrics(path, exact_header=False)
 
 
 def _read_history(path) -> list:
@@ -400,16 +342,6 @@ def _num(value) -> float:
     return math.nan if value is None else float(value)
 
 
-def _round_ends(metrics) -> dict:
-    """{(model, seed, round): the row with the largest epoch of that round}."""
-    ends = {}
-    for r in metrics:
-        key = (r["model"], r["seed"], r["round"])
-        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
-            ends[key] = r
-    return ends
-
-
 def _stats(values):
     """Column statistics of a 2-D array with nan for missing: mean, std (ddof=1), min, max, n.
 
@@ -455,14 +387,9 @@ def final_results(metrics) -> dict:
     >>> final_results(rows)["graph"][0]["round"], final_results(rows)["graph"][0]["params"]
     (1, 70)
     """
-    best = {}
-    for (model, seed, rnd), row in _round_ends(metrics).items():
-        if row.get("test_accuracy") is None or row.get("accepted") == 0:
-            continue
-        if (model, seed) not in best or rnd > best[(model, seed)]["round"]:
-            best[(model, seed)] = {"seed": seed, "round": rnd, "params": row.get("params"),
-                                   "test_accuracy": row["test_accuracy"],
-                                   "edges": row.get("edges")}
+    best = {key: {"seed": row["seed"], "round": row["round"], "params": row.get("params"),
+                  "test_accuracy": row["test_accuracy"], "edges": row.get("edges")}
+            for key, row in final_rows(metrics).items()}
     out = {}
     for model in _models(metrics):
         found = sorted((v for (m, _), v in best.items() if m == model), key=lambda d: d["seed"])
@@ -777,7 +704,7 @@ def _round_info(metrics_rows, where):
         raise InputError(f"{where}: metrics_rows must be the rows of one model and seed, "
                          f"got {len(keys)} (model, seed) pairs")
     info, kept = {}, None
-    for (_, _, rnd), row in sorted(_round_ends(metrics_rows).items(), key=lambda kv: kv[0][2]):
+    for (_, _, rnd), row in sorted(round_ends(metrics_rows).items(), key=lambda kv: kv[0][2]):
         accepted = row.get("accepted")
         if accepted != 0:
             kept = row.get("test_accuracy")
@@ -1185,7 +1112,7 @@ def plot_rounds(metrics, *, title=None, path=None, dpi=100):
     _check_rows(metrics, "plot_rounds")
     models = _models(metrics)
     colors = _model_colors(models)
-    ends = _round_ends(metrics)
+    ends = round_ends(metrics)
     fig = Figure(figsize=(11.0, 4.2), layout="constrained")
     ax_e, ax_a = fig.subplots(1, 2, sharex=True)
     all_rounds = sorted({rnd for (_, _, rnd) in ends})

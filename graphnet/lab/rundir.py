@@ -61,8 +61,6 @@ HISTORY_KEYS = ("seed", "model", "round", "name", "letter", "args", "dropped_edg
 STATE_VERSION = 1
 
 _INT_COLUMNS = ("seed", "round", "epoch", "edges", "nodes", "params", "rank", "accepted")
-_FLOAT_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy",
-                  "det", "time")
 _ROUND_FILE = re.compile(r"round(\d+)\.json")
 
 
@@ -268,22 +266,49 @@ def metrics_csv(rows) -> str:
     return buf.getvalue()
 
 
-def read_metrics(run_dir) -> list:
+def _parse_cell(text, column, where):
+    """One metrics.csv cell as int / float / str, or None when empty."""
+    text = text.strip()
+    if text == "":
+        return None
+    if column == "model":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        kind = "an integer" if column in _INT_COLUMNS else "a number"
+        raise DataError(f"{where}, column {column!r}: expected {kind}, got {text!r}") from None
+    if column in _INT_COLUMNS:
+        if not value.is_integer():
+            raise DataError(f"{where}, column {column!r}: expected an integer, got {text!r}")
+        return int(value)
+    return value
+
+
+def read_metrics(run_dir, *, exact_header=True) -> list:
     """The rows of ``RUN/metrics.csv`` with typed values (None for empty cells).
 
     Parameters
     ----------
     run_dir : str or os.PathLike
         The run directory (or the CSV file itself).
+    exact_header : bool
+        Require the header to be exactly METRICS_COLUMNS, as a run writes it. Without it
+        the columns may come in any order and extra columns are kept (numbers where they
+        parse, else strings); every column of METRICS_COLUMNS must still be there.
 
     Returns
     -------
     list of dict
+        ``seed round epoch edges nodes params rank accepted`` are ``int``, ``model`` is
+        ``str``, the others ``float``; an empty cell is ``None``.
 
     Raises
     ------
     DataError
-        The header is not METRICS_COLUMNS.
+        A missing file, an empty one, a header that does not fit, a row of the wrong
+        length, an empty seed/model/round/epoch, or a cell that is not a number where one
+        is expected (naming the line and the column).
 
     Examples
     --------
@@ -299,24 +324,41 @@ def read_metrics(run_dir) -> list:
     path = os.fspath(run_dir)
     if os.path.isdir(path):
         path = os.path.join(path, "metrics.csv")
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: metrics file not found")
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        if tuple(header or ()) != METRICS_COLUMNS:
+        if header is None:
+            raise DataError(f"{path}: empty file; expected a header line with the columns "
+                            f"{', '.join(METRICS_COLUMNS)}")
+        header = [h.strip() for h in header]
+        if exact_header and tuple(header) != METRICS_COLUMNS:
             raise DataError(f"{path}: expected the columns {','.join(METRICS_COLUMNS)}, "
                             f"got {header}")
+        missing = [c for c in METRICS_COLUMNS if c not in header]
+        if missing:
+            raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
         rows = []
-        for cells in reader:
+        for line_no, cells in enumerate(reader, start=2):
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise DataError(f"{path}: line {line_no} has {len(cells)} fields, "
+                                f"expected {len(header)}")
+            where = f"{path}: line {line_no}"
             row = {}
-            for c, cell in zip(METRICS_COLUMNS, cells):
-                if cell == "":
-                    row[c] = None
-                elif c in _INT_COLUMNS:
-                    row[c] = int(cell)
-                elif c in _FLOAT_COLUMNS:
-                    row[c] = float(cell)
+            for column, text in zip(header, cells):
+                if column in METRICS_COLUMNS:
+                    row[column] = _parse_cell(text, column, where)
                 else:
-                    row[c] = cell
+                    try:
+                        row[column] = _parse_cell(text, "extra", where)
+                    except DataError:
+                        row[column] = text
+            for column in ("seed", "model", "round", "epoch"):
+                if row[column] is None:
+                    raise DataError(f"{where}: column {column!r} is empty")
             rows.append(row)
     return rows
 

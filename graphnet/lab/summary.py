@@ -19,7 +19,7 @@ import numpy as np
 
 from graphnet.lab import rundir as rd
 
-__all__ = ["final_rows", "summary_table", "format_table", "round_table", "operator_counts",
+__all__ = ["round_ends", "final_rows", "summary_table", "format_table", "round_table", "operator_counts",
            "write_summary", "FIGURES"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
@@ -28,6 +28,23 @@ FIGURES = (
     ("rounds.png", "edges and test accuracy per round"),
     ("learning_curves.png", "loss and accuracy per epoch (mean over seeds)"),
 )
+
+
+def round_ends(metrics) -> dict:
+    """``{(model, seed, round): the row with the largest epoch of that round}``.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=0, model="mlp", round=0, epoch=e) for e in (1, 2)]
+    >>> round_ends(rows)[("mlp", 0, 0)]["epoch"]
+    2
+    """
+    ends = {}
+    for r in metrics:
+        key = (r["model"], r["seed"], r["round"])
+        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
+            ends[key] = r
+    return ends
 
 
 def final_rows(metrics) -> dict:
@@ -40,13 +57,8 @@ def final_rows(metrics) -> dict:
     >>> final_rows(rows)[("graph", 0)]["round"]
     0
     """
-    ends = {}
-    for r in metrics:
-        key = (r["model"], r["seed"], r["round"])
-        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
-            ends[key] = r
     out = {}
-    for (model, seed, rnd), row in sorted(ends.items(), key=lambda kv: kv[0][2]):
+    for (model, seed, rnd), row in sorted(round_ends(metrics).items(), key=lambda kv: kv[0][2]):
         if row.get("test_accuracy") is None or row.get("accepted") == 0:
             continue
         out[(model, seed)] = row
