@@ -1,4 +1,4 @@
-"""Datasets for the lab: xor, spirals, scikit-learn's digits and MNIST-format IDX files.
+"""Datasets for the lab: xor, spirals, scikit-learn's digits, MNIST-format IDX files, csv / npz.
 
 Every loader returns ``(X, y)`` batch-first: ``X`` is a float array of shape
 ``(n, features)`` or, for images, ``(n, channels, height, width)``; ``y`` holds int64
@@ -46,8 +46,9 @@ __all__ = [
 #: Pixel scalings: ``"unit"`` maps to [0, 1] (sigmoid, relu), ``"symmetric"`` to [-1, 1] (tanh).
 SCALES = ("unit", "symmetric")
 
-#: The spec strings :func:`load_dataset` accepts (``PATH`` is a directory of IDX files).
-DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH")
+#: The spec strings :func:`load_dataset` accepts (``mnist:PATH``: a directory of IDX files;
+#: ``csv:PATH``, ``npz:PATH``: the user's own file, see :mod:`graphnet.datafiles`).
+DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH")
 
 # IDX type byte -> big-endian numpy dtype (and a name for messages).
 _IDX_TYPES = {
@@ -329,7 +330,19 @@ def read_idx(path) -> np.ndarray:
     graphnet.errors.DataError: read_idx: ...a.idx: expected 6 bytes of data, found 5 (truncated; header shape (2, 3))
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:  # FileNotFoundError propagates, naming the path
+    return _read_idx_cached(path).copy()
+
+
+def _read_idx_cached(path: str) -> np.ndarray:
+    """:func:`read_idx` once per (path, size, mtime): config checks and runs read the same files."""
+    st = os.stat(path)  # FileNotFoundError names the path
+    return _read_idx_keyed(path, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_idx_keyed(path: str, size: int, mtime_ns: int, inode: int) -> np.ndarray:
+    """The cached reader behind :func:`read_idx`; the array is read-only."""
+    with open(path, "rb") as f:
         raw = f.read()
     where = f"read_idx: {path}"
     if raw[:2] == _GZIP_MAGIC:
@@ -364,7 +377,9 @@ def read_idx(path) -> np.ndarray:
         what = "truncated" if extra < 0 else f"{extra} trailing byte{'s' if extra != 1 else ''}"
         raise DataError(f"{where}: expected {expected} bytes of data, found {found} ({what}; header shape {shape})")
     data = np.frombuffer(raw, dtype=be_dtype, offset=header_size).reshape(shape)
-    return data.astype(be_dtype.newbyteorder("="))  # native order, a writable copy
+    data = data.astype(be_dtype.newbyteorder("="))  # native order, a copy
+    data.flags.writeable = False
+    return data
 
 
 def load_idx_pair(images_path, labels_path, *, scale: str = "unit", dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
@@ -412,9 +427,9 @@ def load_idx_pair(images_path, labels_path, *, scale: str = "unit", dtype=np.flo
     """
     _check_choice(scale, SCALES, "scale", "load_idx_pair")
     dt = _float_dtype(dtype, "load_idx_pair")
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
     ipath, lpath = os.fspath(images_path), os.fspath(labels_path)
+    images = _read_idx_cached(ipath)
+    labels = _read_idx_cached(lpath)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataError(
             f"load_idx_pair: {ipath}: expected a 3-D uint8 array of images (n, h, w), "
@@ -495,6 +510,12 @@ def load_mnist(path, *, split: str = "train", scale: str = "unit", dtype=np.floa
     _check_choice(split, ("train", "test"), "split", "load_mnist")
     _check_choice(scale, SCALES, "scale", "load_mnist")
     _float_dtype(dtype, "load_mnist")
+    found = _mnist_files(path, split)
+    return load_idx_pair(found["images"], found["labels"], scale=scale, dtype=dtype)
+
+
+def _mnist_files(path, split: str) -> dict:
+    """The paths of one split's ``images`` and ``labels`` files in an MNIST directory."""
     directory = os.fspath(path)
     if not os.path.isdir(directory):
         raise DataError(f"load_mnist: path must be a directory of IDX files, got {directory!r}")
@@ -508,7 +529,7 @@ def load_mnist(path, *, split: str = "train", scale: str = "unit", dtype=np.floa
                 f"load_mnist: no {split} {kind} file in {directory}: looked for {', '.join(candidates)}"
             )
         found[kind] = os.path.join(directory, hit)
-    return load_idx_pair(found["images"], found["labels"], scale=scale, dtype=dtype)
+    return found
 
 
 # ----------------------------------------------------------------------------- utilities
@@ -781,6 +802,8 @@ def load_dataset(
     test_size: float = 0.2,
     scale: str = "unit",
     n_samples: int | None = None,
+    n_classes: int | None = None,
+    label: str | None = None,
     dtype=np.float64,
 ) -> Dataset:
     """Load a dataset by its spec string, split into train and test.
@@ -794,7 +817,15 @@ def load_dataset(
     ``"spirals"``         :func:`spirals` (2 classes, ``n_samples`` points, default
                           400, drawn with ``seed``), split stratified with ``seed``
     ``"mnist:PATH"``      :func:`load_mnist` train and test files from directory PATH
+    ``"csv:PATH"``        :func:`graphnet.datafiles.load_csv` (last column or ``label``
+                          the label), split stratified with ``seed``
+    ``"npz:PATH"``        :func:`graphnet.datafiles.load_npz` (arrays ``X``, ``y``),
+                          split stratified with ``seed``
     ====================  ===========================================================
+
+    Labels are checked whole (:func:`graphnet.datafiles.check_labels`): integers in
+    ``0 .. K-1`` with ``K = n_classes`` if given, else ``max + 1`` over both splits with no
+    empty class. Both MNIST splits are read and checked before anything is returned.
 
     Parameters
     ----------
@@ -803,12 +834,17 @@ def load_dataset(
     seed : int or numpy.random.Generator
         Seed of the spirals and of the splits (see :func:`graphnet.rng.make_rng`).
     test_size : float
-        Test fraction for the sets that are split (digits, spirals).
+        Test fraction for the sets that are split (digits, spirals, csv, npz).
     scale : {"unit", "symmetric"}
         Input scaling: pixel data (digits, mnist) to [0, 1] or [-1, 1]; xor's points
-        to {0, 1} or {-1, 1}. Spirals are already centred on 0 and are not rescaled.
+        to {0, 1} or {-1, 1}. Spirals are already centred on 0 and the user's csv and npz
+        files are taken as they are.
     n_samples : int, optional
         Number of spiral points (default 400); only ``"spirals"`` takes it.
+    n_classes : int, optional
+        The number of classes of a file dataset (mnist, csv, npz); default: inferred.
+    label : str, optional
+        ``"csv:PATH"`` only: the header name of the label column (default: the last column).
     dtype : floating numpy dtype
         The dtype of the samples.
 
@@ -819,10 +855,12 @@ def load_dataset(
     Raises
     ------
     InputError
-        If ``spec`` is unknown (the message lists the valid ones), ``"mnist:"`` has no
-        path, ``n_samples`` is given for a set other than spirals, or ``scale`` is invalid.
+        If ``spec`` is unknown (the message lists the valid ones), a file spec has no
+        path, ``n_samples``, ``n_classes`` or ``label`` is given for a set that does not take
+        it, or ``scale`` is invalid.
     DataError
-        If the MNIST files are missing or malformed.
+        If the files are missing or malformed, or the labels are not 0..K-1 (the message
+        names the file, the label and its index).
 
     Examples
     --------
@@ -836,27 +874,37 @@ def load_dataset(
     ...
     graphnet.errors.InputError: load_dataset: unknown dataset spec 'iris'; expected one of 'digits', ...
     """
+    from graphnet.datafiles import check_labels, load_csv, load_npz
+
     where = "load_dataset"
     _check_choice(scale, SCALES, "scale", where)
     dt = _float_dtype(dtype, where)
     if not isinstance(spec, str):
         raise InputTypeError(f"{where}: spec must be a str, got {type(spec).__name__} {spec!r}")
-    base = spec.split(":", 1)[0] if spec.startswith("mnist:") else spec
+    files = ("mnist", "csv", "npz")
+    base = spec.split(":", 1)[0] if spec.split(":", 1)[0] in files else spec
     valid = ", ".join(map(repr, DATASET_SPECS))
-    if base not in ("digits", "digits-image", "xor", "spirals", "mnist"):
+    if base not in ("digits", "digits-image", "xor", "spirals", *files):
         raise InputError(f"{where}: unknown dataset spec {spec!r}; expected one of {valid}")
     if n_samples is not None and base != "spirals":
         raise InputError(f"{where}: n_samples applies only to 'spirals', got n_samples={n_samples!r} for {spec!r}")
+    if n_classes is not None and base not in files:
+        raise InputError(f"{where}: n_classes applies only to mnist, csv and npz files, got "
+                         f"n_classes={n_classes!r} for {spec!r}")
+    if label is not None and base != "csv":
+        raise InputError(f"{where}: label applies only to 'csv:PATH', got label={label!r} for {spec!r}")
 
     if base == "xor":
         X, y = xor(dtype=dt)
         if scale == "symmetric":
             X = X * dt.type(2) - dt.type(1)  # {0, 1} -> {-1, 1}
         return Dataset(X, y, X.copy(), y.copy(), 2, spec, (2,))
-    if base == "mnist":
-        path = spec[len("mnist:"):]
+    if base in files:
+        path = spec[len(base) + 1:]
+        kind = "a directory" if base == "mnist" else "a file"
         if not path:
-            raise InputError(f"{where}: 'mnist:PATH' needs a directory after the colon, got {spec!r}")
+            raise InputError(f"{where}: '{base}:PATH' needs {kind} after the colon, got {spec!r}")
+    if base == "mnist":
         X_train, y_train = load_mnist(path, split="train", scale=scale, dtype=dt)
         X_test, y_test = load_mnist(path, split="test", scale=scale, dtype=dt)
         if X_train.shape[1:] != X_test.shape[1:]:
@@ -864,10 +912,19 @@ def load_dataset(
                 f"{where}: {path}: train images have shape {X_train.shape[1:]} but test images "
                 f"{X_test.shape[1:]}; expected the same"
             )
-        n_classes = int(max(y_train.max(), y_test.max())) + 1
-        return Dataset(X_train, y_train, X_test, y_test, n_classes, spec, tuple(X_train.shape[1:]))
+        names = {split: _mnist_files(path, split)["labels"] for split in ("train", "test")}
+        k = check_labels({names["train"]: y_train, names["test"]: y_test}, n_classes=n_classes)
+        return Dataset(X_train, y_train, X_test, y_test, k, spec, tuple(X_train.shape[1:]))
 
     rng = make_rng(seed)
+    if base in ("csv", "npz"):
+        X, y = load_csv(path, label=label, dtype=dt) if base == "csv" else load_npz(path, dtype=dt)
+        k = check_labels({path: y}, n_classes=n_classes)
+        try:
+            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=rng)
+        except DataError as exc:
+            raise DataError(f"{path}: {len(y)} samples are too few to split: {exc}") from None
+        return Dataset(X_train, y_train, X_test, y_test, k, spec, tuple(X.shape[1:]))
     if base == "spirals":
         X, y = spirals(400 if n_samples is None else n_samples, rng, dtype=dt)
         n_classes = 2
