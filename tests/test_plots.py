@@ -471,11 +471,17 @@ def test_plot_matrices_shared_symmetric_scale(fake_run, tmp_path):
     assert [ax.get_title() for ax in fig.axes if ax.images][:2] == [
         f"round 0 · {snaps[0].n_edges} edges", f"round 1 · {snaps[1].n_edges} edges"]
     assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
-    # node names as ticks for small networks only
+    # every node named up to 40 nodes; beyond, a few names at role-block starts and between
     small = plot_matrices([GraphNetwork.layered([2, 1], seed=0)]).axes[0]
     assert [t.get_text() for t in small.get_xticklabels()] == ["x0", "x1", "y0"]
-    big = plot_matrices([GraphNetwork.random(10, 10, 2, 0.3, seed=0)]).axes[0]
-    assert list(big.get_xticks()) == []
+    mid = GraphNetwork.random(10, 10, 2, 0.3, seed=0)
+    ax = plot_matrices([mid]).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(mid.names)
+    big = GraphNetwork.layered([30, 20, 5], seed=0)
+    ax = plot_matrices([big]).axes[0]
+    ticks = [int(t) for t in ax.get_xticks()]
+    assert 5 <= len(ticks) <= 12 and {0, 30, 50, 54} <= set(ticks)
+    assert [t.get_text() for t in ax.get_xticklabels()] == [big.names[t] for t in ticks]
 
 
 def test_animate_evolution_gif(fake_run, tmp_path):

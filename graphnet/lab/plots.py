@@ -38,6 +38,7 @@ import numpy as np
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
+from matplotlib import colormaps
 from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -47,6 +48,8 @@ from matplotlib.ticker import MaxNLocator
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.fileio import atomic_write
 from graphnet.lab import rundir as rd
+from graphnet.lab.plot_matrix import (MAX_NAMED_TICKS, matrix_ticks, node_order, ordered_matrix,
+                                      ordered_roles)
 from graphnet.lab.summary import final_rows, round_ends
 from graphnet.graph.network import GraphNetwork
 
@@ -88,6 +91,7 @@ _ROLE_COLORS = {"input": "#1b9e77", "hidden": "#d0d0d0", "output": "#e6ab02"}
 _POS_COLOR = "#2166ac"  # blue: positive weight
 _NEG_COLOR = "#b2182b"  # red: negative weight
 _MATRIX_CMAP = "RdBu"  # red below 0, white at 0, blue above: same signs as the graph edges
+_ABSENT_COLOR = "#9e9e9e"  # matrix rows and columns of a node absent from that round
 _MAX_PANELS = 30
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
@@ -805,36 +809,46 @@ def plot_evolution(snapshots, metrics_rows=None, *, rounds=None, title=None, pat
     return _save(fig, path, dpi)
 
 
-def _role_strip(net):
-    return np.array([to_rgba(_ROLE_COLORS[r]) for r in net.roles])
+def _role_strip(roles):
+    """RGBA per position; transparent where the node is absent (role None)."""
+    return np.array([to_rgba(_ROLE_COLORS[r]) if r is not None else (0, 0, 0, 0)
+                     for r in roles])
 
 
-def _draw_matrix(ax, net, norm, *, title=None):
-    """Heatmap of W with role strips along the rows (left) and the columns (top)."""
-    W = net.matrix()
-    n = net.n_nodes
-    im = ax.imshow(W, cmap=_MATRIX_CMAP, norm=norm, interpolation="nearest")
+def _draw_matrix(ax, net, norm, *, order=None, title=None):
+    """Heatmap of W in ``order`` (node names; default the net's own) with role strips.
+
+    Rows and columns of names the network lacks are blank (NaN, drawn in the "bad" grey).
+    """
+    order = net.names if order is None else tuple(order)
+    W = ordered_matrix(net, order)  # (n, n) in the fixed order
+    roles = ordered_roles(net, order)
+    n = len(order)
+    cmap = colormaps[_MATRIX_CMAP].with_extremes(bad=_ABSENT_COLOR)
+    im = ax.imshow(W, cmap=cmap, norm=norm, interpolation="nearest")
     im.set_gid("matrix")
-    strip = _role_strip(net)
+    strip = _role_strip(roles)
     s = max(0.4, 0.035 * n)  # strip thickness, in cells
     gap = 0.35 * s
     lo = -0.5 - gap
     ax.imshow(strip[:, None, :], extent=(lo - s, lo, n - 0.5, -0.5), interpolation="nearest")
     ax.imshow(strip[None, :, :], extent=(-0.5, n - 0.5, lo, lo - s), interpolation="nearest")
-    changes = [i + 0.5 for i in range(n - 1) if net.roles[i] != net.roles[i + 1]]
-    if len(changes) <= 6:  # contiguous role blocks: outline them
+    present = [r for r in roles if r is not None]
+    blocks = sum(present[k] != present[k - 1] for k in range(1, len(present)))
+    if blocks <= 6:  # contiguous role blocks: outline them
+        changes = [a + 0.5 for a in range(n - 1)
+                   if roles[a] is not None and roles[a + 1] is not None
+                   and roles[a] != roles[a + 1]]
         for c in changes:
             ax.plot([-0.5, n - 0.5], [c, c], color="0.45", lw=0.6)
             ax.plot([c, c], [-0.5, n - 0.5], color="0.45", lw=0.6)
     ax.set_xlim(lo - s, n - 0.5)
     ax.set_ylim(n - 0.5, lo - s)
-    if n <= 16:
-        ax.set_xticks(range(n), net.names, rotation=90, fontsize=6)
-        ax.set_yticks(range(n), net.names, fontsize=6)
-    else:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    ax.tick_params(length=0, pad=1)
+    ticks = matrix_ticks(order, roles)
+    size = 6 if n <= 16 else 4.5 if n <= MAX_NAMED_TICKS else 5
+    ax.set_xticks(ticks, [order[a] for a in ticks], rotation=90, fontsize=size)
+    ax.set_yticks(ticks, [order[a] for a in ticks], fontsize=size)
+    ax.tick_params(length=0 if n <= MAX_NAMED_TICKS else 2, pad=1)
     ax.set_xlabel("to (column j)", fontsize=7, labelpad=2)
     ax.set_ylabel("from (row i)", fontsize=7, labelpad=2)
     for spine in ax.spines.values():
@@ -844,9 +858,13 @@ def _draw_matrix(ax, net, norm, *, title=None):
     return im
 
 
-def _role_legend_handles():
-    return [Line2D([], [], ls="", marker="s", ms=6, mfc=c, mec="none", label=f"{r} node")
-            for r, c in _ROLE_COLORS.items()]
+def _role_legend_handles(absent=False):
+    handles = [Line2D([], [], ls="", marker="s", ms=6, mfc=c, mec="none", label=f"{r} node")
+               for r, c in _ROLE_COLORS.items()]
+    if absent:
+        handles.append(Line2D([], [], ls="", marker="s", ms=6, mfc=_ABSENT_COLOR, mec="none",
+                              label="node absent in that round"))
+    return handles
 
 
 def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
@@ -855,7 +873,15 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
     One diverging colormap centred on 0 (red < 0 < blue, white = no edge) and one symmetric
     colour scale ``[-m, m]`` for all panels, ``m`` the largest ``|w|`` over all rounds. A strip
     of role colours runs along the rows (left) and the columns (top); contiguous role blocks are
-    outlined; node names label the axes when there are at most 16 nodes.
+    outlined; node names label every row and column up to 40 nodes, else a few (role-block
+    starts and evenly spaced ones).
+
+    Every panel is drawn in **one node order** (:func:`graphnet.lab.plot_matrix.node_order`):
+    the first shown round's nodes, by name, then nodes that appear later (``split_edge``) in
+    their order of appearance. Names move with their nodes under H (``permute_nodes``,
+    ``swap_nodes``), so a round that only reordered the nodes draws the same picture as the
+    round before; a node absent from a round (removed, or not yet added) leaves a blank grey
+    row and column there.
 
     Parameters
     ----------
@@ -877,6 +903,11 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
     >>> im = [a for a in fig.axes[0].images if a.get_gid() == "matrix"][0]
     >>> bool((im.get_array() == nets[0].matrix()).all()), im.norm.vmin == -im.norm.vmax
     (True, True)
+    >>> from graphnet.graph.operators import swap_nodes
+    >>> fig = plot_matrices([nets[0], swap_nodes(nets[0], 2, 4)])  # H alone: same picture
+    >>> a, b = (ax.images[0].get_array() for ax in fig.axes[:2])
+    >>> bool((a == b).all()), [t.get_text() for t in fig.axes[1].get_xticklabels()]
+    (True, ['x0', 'x1', 'h0', 'h1', 'h2', 'y0'])
     """
     _check_snapshots(snapshots, "plot_matrices")
     rounds = list(range(len(snapshots))) if rounds is None else list(rounds)
@@ -889,15 +920,18 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     m = _wmax(snapshots)
     norm = Normalize(vmin=-m, vmax=m)
+    order = node_order([snapshots[k] for k in shown])  # one order for all panels
     im = None
     for ax, k in zip(axes, shown):
         net = snapshots[k]
-        im = _draw_matrix(ax, net, norm, title=f"round {rounds[k]} · {net.n_edges} edges")
+        im = _draw_matrix(ax, net, norm, order=order,
+                          title=f"round {rounds[k]} · {net.n_edges} edges")
     for ax in axes[len(shown):]:
         ax.set_visible(False)
     fig.colorbar(im, ax=axes[: len(shown)].tolist(), shrink=0.8, label="weight w[i, j]")
-    fig.legend(handles=_role_legend_handles(), loc="outside lower center", ncol=3, fontsize=7,
-               frameon=False)
+    absent = any(snapshots[k].n_nodes < len(order) for k in shown)
+    fig.legend(handles=_role_legend_handles(absent), loc="outside lower center",
+               ncol=4 if absent else 3, fontsize=7, frameon=False)
     note = "" if len(shown) == len(snapshots) else f" ({len(shown)} of {len(snapshots)} rounds)"
     fig.suptitle((title or "weight matrix after each round") + note, fontsize=9)
     return _save(fig, path, dpi)
@@ -950,6 +984,7 @@ def animate_evolution(snapshots, path, *, metrics_rows=None, rounds=None, title=
     ax_g, ax_m = fig.subplots(1, 2, width_ratios=[1.35, 1.0])
     wmax = _wmax(snapshots)
     norm = Normalize(vmin=-wmax, vmax=wmax)
+    order = node_order(snapshots)  # every frame's matrix in one node order
     fig.colorbar(ScalarMappable(norm=norm, cmap=_MATRIX_CMAP), ax=ax_m, shrink=0.8,
                  label="weight w[i, j]")
     fig.legend(handles=_graph_legend_handles(), loc="outside lower center", ncol=6, fontsize=7,
@@ -959,7 +994,7 @@ def animate_evolution(snapshots, path, *, metrics_rows=None, rounds=None, title=
         ax_g.clear()
         ax_m.clear()
         _draw_graph(ax_g, snapshots[k], wmax=wmax)
-        _draw_matrix(ax_m, snapshots[k], norm)
+        _draw_matrix(ax_m, snapshots[k], norm, order=order)
         fig.suptitle(((title + ": ") if title else "")
                      + _round_title(rounds[k], snapshots[k], info), fontsize=10)
         return []
