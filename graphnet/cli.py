@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                      description="A lab for neural networks whose topology changes while they learn.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    parser.add_argument("--version", action="version", version=f"graphnet {_version()}",
+                        help="print graphnet's version and exit")
 
     t = sub.add_parser("train", help="train a fixed-topology baseline (MLP, CNN, LeNet-5)",
                        description="Train a baseline model and print its test accuracy and time.")
@@ -99,6 +101,38 @@ def build_parser() -> argparse.ArgumentParser:
                                    "evolution, matrices and GIF) and print the written paths.")
     p.add_argument("run", metavar="RUN", help="a run directory written by `graphnet run`")
     p.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
+    o = sub.add_parser("ops", help="list the graph operators: arguments and what each keeps",
+                       description="Print every registered operator: the seed's letter, its "
+                                   "name, its arguments with their types and accepted values, "
+                                   "and what it keeps (det, rank, spectrum, function). With "
+                                   "OPERATOR (a letter or a name): that operator in detail.")
+    o.add_argument("operator", nargs="?", metavar="OPERATOR",
+                   help="a letter (A B C D F H N) or a name, e.g. add_scaled_row")
+    o.add_argument("--markdown", action="store_true", help="the table as Markdown")
+    o.set_defaults(func=cmd_ops)
+
+    s = sub.add_parser("show", help="summarise a network file (node-link JSON or GraphML)",
+                       description="Print a network's summary: mode, nodes by role, edges, "
+                                   "levels and depth, unreachable nodes, dead ends and cycles; "
+                                   "optionally draw it.")
+    s.add_argument("network", metavar="NETWORK", help="node-link JSON or GraphML file")
+    s.add_argument("--plot", metavar="PATH", help="also draw the network to PATH (.png, .pdf, .svg)")
+    s.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
+    s.add_argument("--force", action="store_true", help="replace an existing PATH")
+    s.set_defaults(func=cmd_show)
+
+    e = sub.add_parser("export", help="convert a network file to GraphML, JSON or DOT",
+                       description="Write a network file as GraphML (Gephi, yEd), node-link JSON "
+                                   "or Graphviz DOT. Never overwrites an existing file without "
+                                   "--force, and never the input.")
+    e.add_argument("network", metavar="NETWORK", help="node-link JSON or GraphML file")
+    e.add_argument("--format", required=True, choices=["graphml", "json", "dot"],
+                   help="the output format")
+    e.add_argument("--out", metavar="PATH",
+                   help="output file (default: beside NETWORK, same stem, the format's suffix)")
+    e.add_argument("--force", action="store_true", help="replace an existing output file")
+    e.set_defaults(func=cmd_export)
+
     p.add_argument("--no-gif", dest="gif", action="store_false", help="skip the animated GIFs")
     p.set_defaults(func=cmd_plot)
 
@@ -123,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the (seed, model) jobs in K processes; same results as 1 "
                         "(default: min(2, CPUs))")
     again = r.add_mutually_exclusive_group()
+    r.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (every default filled in) as TOML and exit "
+                        "without running")
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run from its last completed round")
     again.add_argument("--force", action="store_true",
@@ -201,6 +238,103 @@ def cmd_compare(args) -> int:
 
     print(compare_runs(args.runs, args.out, dpi=args.dpi))
     print(f"written: {args.out}")
+def _version() -> str:
+    """The installed distribution's version, else the package's own ``__version__``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("graphnet")
+    except metadata.PackageNotFoundError:
+        from graphnet import __version__
+
+        return __version__
+
+
+def cmd_ops(args) -> int:
+    """``graphnet ops [OPERATOR]``: the operator table, or one operator in detail."""
+    from graphnet.graph.optable import describe_operator, ops_table
+
+    if args.operator is not None:
+        print(describe_operator(args.operator))
+    else:
+        print(ops_table(markdown=args.markdown))
+    return 0
+
+
+def _name_list(net, nodes, limit=12) -> str:
+    """``x0, x1, ..., x63`` for a long list of nodes."""
+    names = [net.names[v] for v in nodes]
+    if len(names) > limit:
+        names = names[: limit - 2] + ["...", names[-1]]
+    return ", ".join(names) if names else "none"
+
+
+_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def cmd_show(args) -> int:
+    """``graphnet show NETWORK``: summary, nodes by role, levels; ``--plot`` draws it."""
+    import os
+
+    from graphnet.errors import InputError
+    from graphnet.graph.io import read_network
+
+    net = read_network(args.network)
+    if args.plot is not None:  # check the target before any output
+        suffix = os.path.splitext(args.plot)[1].lower()
+        if suffix not in _PLOT_SUFFIXES:
+            raise InputError(f"--plot {args.plot}: expected a file name ending in "
+                             f"{', '.join(_PLOT_SUFFIXES)}, got {suffix or 'no suffix'!r}")
+        if os.path.isdir(args.plot):
+            raise InputError(f"--plot {args.plot}: is a directory; expected a file name")
+        if os.path.exists(args.plot) and os.path.samefile(args.plot, args.network):
+            raise InputError(f"--plot {args.plot}: is the input file; give another path")
+        if os.path.lexists(args.plot) and not args.force:
+            raise InputError(f"--plot {args.plot}: exists; refusing to overwrite it "
+                             f"(pass --force)")
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):
+            raise InputError(f"--plot {args.plot}: the folder {folder} does not exist")
+    print(f"network: {args.network}")
+    print(net.summary())
+    for role, nodes in (("inputs", net.inputs), ("hidden", net.hidden), ("outputs", net.outputs)):
+        print(f"{role} ({len(nodes)}): {_name_list(net, nodes)}")
+    if net.mode == "feedforward":
+        levels = net.levels()
+        print(f"levels: {len(levels)} after the inputs (one matrix product each)")
+        for k, level in enumerate(levels, start=1):
+            print(f"  depth {k} ({len(level)}): {_name_list(net, level)}")
+    else:
+        print("levels: none (recurrent: every node updates together for T steps)")
+    if args.plot is not None:
+        from graphnet.lab.plots import plot_graph
+
+        plot_graph(net, title=os.path.basename(args.network), path=args.plot, dpi=args.dpi)
+        print(f"written: {args.plot}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    """``graphnet export NETWORK --format F``: write the network as GraphML, JSON or DOT."""
+    from graphnet.graph.io import export_file
+
+    path = export_file(args.network, args.format, out=args.out, force=args.force)
+    print(f"written: {path}")
+    return 0
+
+
+def _print_config(args) -> int:
+    """``graphnet run --print-config``: the resolved config as TOML; nothing runs."""
+    from graphnet.lab.config import load_config, with_overrides
+    from graphnet.lab.defaults import default_config
+
+    cfg = load_config(args.config) if args.config else default_config()
+    if args.seeds is not None:
+        cfg = with_overrides(cfg, {"seeds": args.seeds})
+    sys.stdout.write(cfg.to_toml())
+    return 0
+
+
     return 0
 
 
@@ -244,6 +378,8 @@ def cmd_run(args) -> int:
           f"{result.elapsed:.1f} s")
     return 0
 
+    if args.print_config:
+        return _print_config(args)
 
 def main(argv=None) -> int:
     """Entry point of the ``graphnet`` console script."""
