@@ -4,10 +4,56 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import threading
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "atomic_write_json"]
+__all__ = ["atomic_write", "atomic_write_text", "atomic_write_bytes", "atomic_write_json",
+           "TMP_PREFIX", "is_temporary", "current_umask"]
+
+#: Prefix of the temporary files of :func:`atomic_write` (``.tmp-<stem>-<random><suffix>``).
+TMP_PREFIX = ".tmp-"
+# mkstemp's random part is 8 characters of [a-z0-9_]
+_TMP_NAME = re.compile(re.escape(TMP_PREFIX) + r".*-[a-z0-9_]{8}(\.[^.]*)?")
+_UMASK_LOCK = threading.Lock()
+
+
+def is_temporary(name) -> bool:
+    """Whether a file name is one of :func:`atomic_write`'s temporaries (left by a kill).
+
+    Examples
+    --------
+    >>> is_temporary(".tmp-round003-k2j4_x9a.json"), is_temporary(".tmp-notes.txt")
+    (True, False)
+    >>> is_temporary("round003.json")
+    False
+    """
+    return _TMP_NAME.fullmatch(os.path.basename(os.fspath(name))) is not None
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the system allows.
+
+    Linux gives it in ``/proc/self/status`` (``Umask:``); elsewhere it is set and restored
+    under a lock, the only portable way to learn it.
+
+    Examples
+    --------
+    >>> 0 <= current_umask() <= 0o777
+    True
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 def atomic_write(path, write) -> Path:
@@ -16,7 +62,9 @@ def atomic_write(path, write) -> Path:
     The move is ``os.replace``: atomic on POSIX, so readers (and a resumed run after a
     crash) see either the previous file or the whole new one. Missing parent folders are
     made; the temporary file keeps ``path``'s suffix (for writers that go by it) and is
-    removed if ``write`` raises.
+    removed if ``write`` raises. The file gets the mode any program's new file gets,
+    ``0o666`` less the umask (``mkstemp`` alone would make it ``0o600``). A process killed
+    during ``write`` leaves the temporary (see :func:`is_temporary`).
 
     Parameters
     ----------
@@ -39,9 +87,13 @@ def atomic_write(path, write) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.stem}-", suffix=path.suffix)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.stem}-",
+                               suffix=path.suffix)
     try:
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+        finally:
+            os.close(fd)
         write(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -323,9 +323,10 @@ def test_existing_dir_is_refused_then_forced(tmp_path):
                                          r"to continue it or --force"):
         run_experiment(cfg, out, progress=False, plots=False)
     assert rows_without_time(out) == before            # untouched
-    (out / "marker").write_text("old")
+    (out / "plots").mkdir()
+    (out / "plots" / "old.png").write_text("old")          # a run's own file: forced away
     run_experiment(cfg, out, force=True, progress=False, plots=False)
-    assert not (out / "marker").exists() and rows_without_time(out) == before
+    assert not (out / "plots").exists() and rows_without_time(out) == before
     other = with_overrides(cfg, {"train": {"epochs": 3}})
     with pytest.raises(InputError, match="differs from the config given"):
         run_experiment(other, out, resume=True, progress=False, plots=False)
