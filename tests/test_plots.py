@@ -586,7 +586,8 @@ def test_plot_comparison(fake_run, tmp_path):
         assert y[0] == pytest.approx(np.mean([d["test_accuracy"] for d in results]))
         assert x[0] == pytest.approx(np.mean([d["params"] for d in results]))
     labels = sorted(t.get_text().split("\n")[0] for t in ax.texts)
-    assert labels == sorted(fin)
+    assert labels == sorted(f"{m} · {np.mean([d['params'] for d in fin[m]]):,.0f} params"
+                            for m in fin)
     empty = plot_comparison([dict(seed=0, model="mlp", round=0, epoch=1, test_accuracy=None)])
     assert "no completed round yet" in [t.get_text() for t in empty.axes[0].texts]
     with pytest.raises(InputError, match="metrics is empty"):

@@ -87,3 +87,84 @@ def test_matrix_nodes_added_go_last_and_removed_ones_are_blank():
     assert np.isnan(third[2]).all() and np.isnan(third[:, 2]).all()
     keep = [0, 1, 3, 4, 5]
     np.testing.assert_array_equal(third[np.ix_(keep, keep)], second[np.ix_(keep, keep)])
+
+
+# ----------------------------------------------------------------------------------------
+# same-size models in the comparison
+# ----------------------------------------------------------------------------------------
+
+
+def _final_rows(models):
+    """Metrics rows, one round, two seeds: ``models`` is ((name, params, accuracy), ...)."""
+    return [dict(seed=s, model=m, round=0, epoch=1, params=p, test_accuracy=a)
+            for s in (0, 1) for m, p, a in models]
+
+
+def _points(ax):
+    """{model: (x, y)} of the mean markers (the errorbar containers, labelled by model)."""
+    out = {}
+    for c in ax.containers:
+        x, y = c.lines[0].get_data()
+        out[c.get_label()] = (float(x[0]), float(y[0]))
+    return out
+
+
+@pytest.mark.parametrize("params", [(4810, 4810), (4810, 4830)])  # equal, and within 1 %
+def test_same_size_models_are_set_apart(params):
+    rows = _final_rows([("graph", 2952, 0.93), ("fixed-graph", params[0], 0.95),
+                        ("mlp", params[1], 0.95), ("cnn", 9000, 0.97)])
+    fig = plot_comparison(rows)
+    ax = fig.axes[0]
+    pts = _points(ax)
+    (xf, yf), (xm, ym) = pts["fixed-graph"], pts["mlp"]
+    assert yf == ym == 0.95
+    # drawn apart: more than a marker's width (8 points) on screen, yet near the true size
+    fig.draw_without_rendering()
+    px = ax.transData.transform([(xf, yf), (xm, ym)])[:, 0]
+    assert abs(px[1] - px[0]) > 8 * fig.dpi / 72
+    assert 0.9 < xf / params[0] < 1.0 < xm / params[1] < 1.1
+    assert pts["graph"][0] == 2952 and pts["cnn"][0] == 9000  # the others stay in place
+    texts = {t.get_text().split(" · ")[0]: t.get_text() for t in ax.texts}
+    assert f"{params[0]:,} params" in texts["fixed-graph"]
+    assert f"{params[1]:,} params" in texts["mlp"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "graph", "fixed-graph", "mlp", "cnn"]
+
+
+def test_different_sizes_are_not_moved():
+    rows = _final_rows([("fixed-graph", 4810, 0.95), ("mlp", 4900, 0.95)])  # 1.9 % apart
+    pts = _points(plot_comparison(rows).axes[0])
+    assert (pts["fixed-graph"][0], pts["mlp"][0]) == (4810, 4900)
+
+
+# ----------------------------------------------------------------------------------------
+# accuracy axes zoom to the data
+# ----------------------------------------------------------------------------------------
+
+
+def _curve_rows(accuracies):
+    """One model, two seeds with the same values, one epoch per accuracy (rounds 0 and 1)."""
+    return [dict(seed=s, model="graph", round=e // 2, epoch=e % 2 + 1, loss=1.0 / (e + 1),
+                 accuracy=a, test_accuracy=a, edges=10, params=20)
+            for s in (0, 1) for e, a in enumerate(accuracies)]
+
+
+@pytest.mark.parametrize("accuracies, limits", [
+    ([0.6, 0.7, 0.8, 0.9], (0.576, 0.924)),  # margin 8 % of the span
+    ([0.9, 0.95, 0.98, 1.0], (0.88, 1.0)),  # margin at least 0.02; never above 1
+    ([1.0, 1.0, 1.0, 1.0], (0.98, 1.0)),  # all equal: a 0.02 margin
+    ([0.5, 0.5, 0.5, 0.5], (0.48, 0.52)),
+])
+def test_learning_curve_accuracy_axis_zooms(accuracies, limits):
+    fig = plot_learning_curves(_curve_rows(accuracies))
+    acc = [ax for ax in fig.axes if ax.get_title() == "accuracy"][0]
+    assert acc.get_ylim() == pytest.approx(limits)
+
+
+def test_rounds_and_comparison_accuracy_axes_zoom():
+    rows = _curve_rows([0.8, 0.9, 0.9, 1.0])  # round ends: 0.9 and 1.0
+    fig = plot_rounds(rows)
+    acc = [ax for ax in fig.axes if ax.get_title().startswith("test accuracy")][0]
+    assert acc.get_ylim() == pytest.approx((0.88, 1.0))
+    fig = plot_comparison(_final_rows([("mlp", 650, 1.0), ("cnn", 9000, 0.9)]))
+    assert fig.axes[0].get_ylim() == pytest.approx((0.88, 1.0))

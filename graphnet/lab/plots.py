@@ -48,6 +48,7 @@ from matplotlib.ticker import MaxNLocator
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.fileio import atomic_write
 from graphnet.lab import rundir as rd
+from graphnet.lab.plot_axes import accuracy_limits, dodge_factors
 from graphnet.lab.plot_matrix import (MAX_NAMED_TICKS, matrix_ticks, node_order, ordered_matrix,
                                       ordered_roles)
 from graphnet.lab.summary import final_rows, round_ends
@@ -1041,7 +1042,8 @@ def plot_learning_curves(metrics, *, title=None, path=None, dpi=100):
     Each line is the mean over seeds at that epoch (epochs counted across rounds), the shaded
     band the min-max over seeds. Faint vertical lines mark the round boundaries (of the model
     with the most rounds). The loss axis turns logarithmic when the losses span more than a
-    factor 20.
+    factor 20; the accuracy axis zooms to the data (bands included), never above 1
+    (:func:`graphnet.lab.plot_axes.accuracy_limits`).
 
     Parameters
     ----------
@@ -1104,6 +1106,7 @@ def plot_learning_curves(metrics, *, title=None, path=None, dpi=100):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.set_title("loss")
     ax_acc.set_title("accuracy")
+    _zoom_accuracy(ax_acc)
     handles = [Line2D([], [], color=colors[m], lw=2, label=m) for m in models]
     handles.append(Line2D([], [], color="0.3", ls="-", label="train"))
     if has_val:
@@ -1123,6 +1126,7 @@ def plot_rounds(metrics, *, title=None, path=None, dpi=100):
     A model trained in round 0 only (a baseline) is a dashed horizontal line (its band = std)
     across the accuracy panel. Models without an edge count (mlp, cnn) are left out of the edge
     panel. Rounds rejected by the if-better policy are still drawn: they are what was measured.
+    The accuracy axis zooms to the data (error bars included), never above 1.
 
     Parameters
     ----------
@@ -1181,6 +1185,7 @@ def plot_rounds(metrics, *, title=None, path=None, dpi=100):
         ax.set_xlabel("round")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.25)
+    _zoom_accuracy(ax_a)
     if not ax_e.lines:
         ax_e.text(0.5, 0.5, "no graph model in this run", ha="center", va="center",
                   transform=ax_e.transAxes, color="0.4")
@@ -1218,36 +1223,66 @@ def _label_offsets(points, step=11.0):
 
 
 def _draw_comparison(ax, finals, colors):
-    """Accuracy against parameters on ``ax``: seeds as dots, mean with std bars, labelled."""
-    labels = []
+    """Accuracy against parameters on ``ax``: seeds as dots, mean with std bars, labelled.
+
+    Models of the same size (within 1 %) are dodged sideways (:func:`dodge_factors`); their
+    labels give the true parameter count.
+    """
+    drawn = {}
     for model, results in finals.items():
         params = np.array([_num(d["params"]) for d in results])
         acc = np.array([d["test_accuracy"] for d in results], dtype=float)
         ok = np.isfinite(params) & (params > 0)
-        if not ok.any():
-            continue
-        params, acc = params[ok], acc[ok]
+        if ok.any():
+            drawn[model] = (params[ok], acc[ok])
+    shift = dodge_factors({m: float(np.mean(p)) for m, (p, _) in drawn.items()})
+    labels = []
+    for model, (params, acc) in drawn.items():
         mean, std, _, _, _ = _stats(np.column_stack([params, acc]))
-        ax.scatter(params, acc, s=14, color=colors[model], alpha=0.35, lw=0, zorder=2)
+        x = params * shift[model]  # drawn position; params itself goes into the label
+        ax.scatter(x, acc, s=14, color=colors[model], alpha=0.35, lw=0, zorder=2)
         xerr = None
         if params.min() != params.max():
-            xerr = [[mean[0] - params.min()], [params.max() - mean[0]]]
-        ax.errorbar([mean[0]], [mean[1]], yerr=[std[1]], xerr=xerr, color=colors[model],
-                    marker=_MODEL_MARKERS.get(model, "v"), ms=8, mfc="none", mew=1.8,
-                    capsize=4, lw=1.4, zorder=3, label=model)
-        labels.append((model, mean[0], mean[1]))
-    offsets = _label_offsets([(math.log10(x), y) for _, x, y in labels])
-    for (model, x, y), dy in zip(labels, offsets):
-        ax.annotate(f"{model}\n{y:.3f}", (x, y), xytext=(7, dy), textcoords="offset points",
-                    fontsize=7, color=colors[model], va="bottom" if dy > 0 else "top")
+            xerr = [[(mean[0] - params.min()) * shift[model]],
+                    [(params.max() - mean[0]) * shift[model]]]
+        ax.errorbar([mean[0] * shift[model]], [mean[1]], yerr=[std[1]], xerr=xerr,
+                    color=colors[model], marker=_MODEL_MARKERS.get(model, "v"), ms=8, mfc="none",
+                    mew=1.8, capsize=4, lw=1.4, zorder=3, label=model)
+        labels.append((model, mean[0] * shift[model], mean[1], mean[0]))
+    offsets = _label_offsets([(math.log10(x), y) for _, x, y, _ in labels])
+    for (model, x, y, p), dy in zip(labels, offsets):
+        left = shift[model] < 1  # dodged to the left: label on the left, clear of its twin
+        ax.annotate(f"{model} · {p:,.0f} params\n{y:.3f}", (x, y), xytext=(-7 if left else 7, dy),
+                    textcoords="offset points", fontsize=7, color=colors[model],
+                    ha="right" if left else "left", va="bottom" if dy > 0 else "top")
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel("test accuracy (final round)")
     ax.grid(alpha=0.25, which="both")
-    ax.margins(x=0.25, y=0.15)
+    ax.margins(x=0.25)
+    _zoom_accuracy(ax)
     if not ax.lines:
         ax.text(0.5, 0.5, "no completed round yet", ha="center", va="center",
                 transform=ax.transAxes, color="0.4")
+
+
+def _zoom_accuracy(*axes):
+    """Set the y limits of accuracy axes (shared or not) to their data, see accuracy_limits."""
+    low = min((ax.dataLim.y0 for ax in axes), default=math.inf)
+    high = max((ax.dataLim.y1 for ax in axes), default=-math.inf)
+    for ax in axes:
+        ax.set_ylim(*accuracy_limits(low, high))
+
+
+def _model_legend(fig, axes):
+    """One figure legend with every model drawn on ``axes``, in drawing order."""
+    found = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            found.setdefault(lab, h)
+    if found:
+        fig.legend(list(found.values()), list(found), loc="outside right upper", fontsize=8,
+                   frameon=False, title="model", title_fontsize=8)
 
 
 def plot_comparison(metrics, *, title=None, path=None, dpi=100):
@@ -1255,8 +1290,11 @@ def plot_comparison(metrics, *, title=None, path=None, dpi=100):
 
     Small dots are the seeds; the large point is the mean with a std bar over seeds (and a
     horizontal bar spanning the seeds' parameter counts when they differ, as for the mutated
-    graph); each point is labelled with its model and mean accuracy. "Final" is the kept
-    network's last round (see :func:`final_results`).
+    graph); each point is labelled with its model, mean parameter count and mean accuracy, and
+    a legend lists every model. Models whose parameter counts coincide within 1 % (an MLP and
+    the same graph never mutated) are set a little apart sideways so that neither hides the
+    other; their labels keep the true count. The accuracy axis zooms to the data (at most 1).
+    "Final" is the kept network's last round (see :func:`final_results`).
 
     Parameters
     ----------
@@ -1276,11 +1314,14 @@ def plot_comparison(metrics, *, title=None, path=None, dpi=100):
     >>> fig = plot_comparison(rows)
     >>> fig.axes[0].get_xscale(), sorted(t.get_text().split()[0] for t in fig.axes[0].texts)
     ('log', ['cnn', 'mlp'])
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
+    ['mlp', 'cnn']
     """
     _check_rows(metrics, "plot_comparison")
     fig = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
     _draw_comparison(ax, final_results(metrics), _model_colors(_models(metrics)))
+    _model_legend(fig, [ax])
     n_seeds = len({r["seed"] for r in metrics})
     ax.set_title((title or "test accuracy against size")
                  + f"\nmean ± std over {n_seeds} seed(s); dots = seeds", fontsize=9)
@@ -1383,7 +1424,8 @@ def compare_runs(run_dirs, out=None, *, dpi=100) -> str:
         At least one run.
     out : str or os.PathLike, optional
         Where to write the figure (one panel per run: test accuracy against parameters per
-        model, log x, the same y scale for all panels). None: no figure.
+        model, log x, one y scale for all panels zoomed to the data, same-size models set
+        apart as in :func:`plot_comparison`, one legend of every model). None: no figure.
     dpi : int
 
     Returns
@@ -1439,6 +1481,8 @@ def compare_runs(run_dirs, out=None, *, dpi=100) -> str:
         for ax, label, fin in zip(axes, labels, finals):
             _draw_comparison(ax, fin, colors)
             ax.set_title(label, fontsize=9)
+        _zoom_accuracy(*axes)  # one y scale over all panels
+        _model_legend(fig, axes)
         for ax in axes[1:]:
             ax.set_ylabel("")
         fig.suptitle("final test accuracy against parameters; mean ± std over seeds, dots = "
