@@ -12,8 +12,8 @@ from graphnet.errors import GraphnetError
 
 __all__ = ["main"]
 
-_DATASETS = ("digits", "xor", "spirals", "mnist")
-
+_DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
+_DATA_FILES = {"mnist": "a directory", "csv": "a file", "npz": "a file"}
 
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and a usage line, never a traceback."""
@@ -52,12 +52,12 @@ def _positive_float(text):
 
 
 def _data_spec(text):
-    base = text.split(":", 1)[0]
-    if base not in _DATASETS:
+    base, colon, path = text.partition(":")
+    if base not in _DATASETS or (colon and base not in _DATA_FILES):
         raise argparse.ArgumentTypeError(
-            f"expected digits, xor, spirals or mnist:PATH, got {text!r}")
-    if base == "mnist" and not text.partition(":")[2]:
-        raise argparse.ArgumentTypeError("mnist needs a directory: mnist:PATH")
+            f"expected digits, xor, spirals, mnist:PATH, csv:PATH or npz:PATH, got {text!r}")
+    if base in _DATA_FILES and not path:
+        raise argparse.ArgumentTypeError(f"{base} needs {_DATA_FILES[base]}: {base}:PATH")
     return text
 
 
@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=["mlp", "cnn", "lenet5"], default="cnn",
                    help="model to train (default: cnn)")
     t.add_argument("--data", type=_data_spec, default="digits", metavar="DATA",
-                   help="digits, xor, spirals or mnist:PATH (default: digits)")
+                   help="digits, xor, spirals, mnist:PATH (a directory of IDX files), csv:PATH "
+                        "(features and an integer label, last column) or npz:PATH (arrays X, y) "
+                        "(default: digits)")
+    t.add_argument("--label", metavar="NAME",
+                   help="csv:PATH only: the header name of the label column (default: the last)")
     t.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default: 0)")
     t.add_argument("--epochs", type=_positive_int, help="epochs (default: per dataset)")
     t.add_argument("--lr", type=_positive_float, help="learning rate (default: per dataset)")
@@ -171,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                    help="draw the figures when the run completes (default: yes; "
                         "`graphnet plot RUN` draws them later)")
+    r.add_argument("--yes", action="store_true",
+                   help="run even a plan over the limits (more than 100,000 files or "
+                        "1,000,000 epochs in all)")
     r.set_defaults(func=cmd_run)
     return parser
 
@@ -193,7 +200,11 @@ def cmd_train(args) -> int:
     dtype = np.dtype(args.dtype)
     image = args.model in ("cnn", "lenet5")
     spec = "digits-image" if (base == "digits" and image) else args.data
-    data = load_dataset(spec, seed=args.seed, dtype=dtype)
+    if args.label is not None and base != "csv":
+        from graphnet.errors import InputError
+
+        raise InputError(f"--label applies only to --data csv:PATH, not {args.data!r}")
+    data = load_dataset(spec, seed=args.seed, dtype=dtype, label=args.label)
     model = models.build(args.model, data.input_shape, data.n_classes, seed=args.seed, dtype=dtype)
     print(f"graphnet train: {args.model} on {data.name} ({len(data.X_train)} train, "
           f"{len(data.X_test)} test), {model.n_params} parameters, {epochs} epochs, "
@@ -368,7 +379,7 @@ def cmd_run(args) -> int:
           f"models ({', '.join(cfg.models)}), rounds 0..{cfg.rounds}, "
           f"{cfg['train']['epochs']} epochs per round, {workers} worker(s)", flush=True)
     result = run_experiment(cfg, out, workers=workers, resume=args.resume, force=args.force,
-                            progress=args.progress, plots=args.plots)
+                            progress=args.progress, plots=args.plots, yes=args.yes)
     if not result.complete:
         print(f"graphnet run: {out} is incomplete; continue it with --resume", file=sys.stderr)
         return 1

@@ -33,7 +33,10 @@ _CACHE_SIZE = 4
 
 def _cached(path: str, extra, load):
     """``load()`` once per (path, size, mtime, inode, extra); returns fresh copies."""
-    st = os.stat(path)  # FileNotFoundError names the path
+    if not os.path.isfile(path):
+        what = "is a directory, not a file" if os.path.isdir(path) else "no such file"
+        raise FileNotFoundError(f"{path}: {what}")
+    st = os.stat(path)
     key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, extra)
     if key not in _CACHE:
         value = load()
@@ -106,7 +109,7 @@ def check_labels(labels: dict, *, n_classes: int | None = None) -> int:
             bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
             if bad.size:
                 i = int(bad[0])
-                raise DataError(f"{name}: label {y[i]!r} at index {i} is not an integer; "
+                raise DataError(f"{name}: label {float(y[i]):g} at index {i} is not an integer; "
                                 f"labels must be integers 0..K-1")
         elif y.dtype.kind not in "iub":
             raise DataError(f"{name}: labels must be integers 0..K-1, got dtype {y.dtype}")

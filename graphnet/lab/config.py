@@ -22,8 +22,21 @@ key                                   default             meaning
 ``out``                               ``runs/<name>``     run directory (relative to the current
                                                           directory); ``--out`` overrides it
 **[data]**
-``dataset``                           ``"digits"``        ``"digits"``, ``"xor"``, ``"spirals"`` or
-                                                          ``"mnist:PATH"`` (PATH relative to the file)
+``dataset``                           ``"digits"``        ``"digits"``, ``"xor"``, ``"spirals"``,
+                                                          ``"mnist:PATH"`` (a directory of IDX files),
+                                                          ``"csv:PATH"`` (rows of features and an
+                                                          integer label, last column unless ``label``;
+                                                          a non-numeric first row is a header) or
+                                                          ``"npz:PATH"`` (arrays ``X`` (n, features) or
+                                                          (n, c, h, w) and ``y``); PATH relative to
+                                                          the file. Files are read and checked whole
+                                                          when the config is loaded; csv and npz are
+                                                          split stratified by ``test_size`` and not
+                                                          rescaled
+``n_classes``                         inferred            mnist, csv, npz: number of classes K; labels
+                                                          must be integers 0..K-1. Inferred: max + 1
+                                                          over all labels, with no empty class
+``label``                             last column         csv: header name of the label column
 ``test_size``                         ``0.2``             test fraction, in (0, 1) (xor: train = test)
 ``validation``                        ``0.1``             fraction of the training part held out for
                                                           ``val_*`` metrics and ``if-better``; in
@@ -105,6 +118,13 @@ key                                   default             meaning
 Every model trains ``(rounds + 1) * epochs`` epochs in total, split into the same rounds
 (so the rows align), with ``[train]``'s batch size and optimizer. The models of a run are
 ``"graph"`` (the mutated network) followed by the baselines in the order given.
+
+Sizes are checked before anything is built (:mod:`graphnet.lab.budget`): a network whose
+estimated memory (the n_nodes x n_nodes matrix, edge weights with gradient and Adam state,
+a batch's activations; or the MLP baseline's) exceeds the machine's physical memory is
+refused, naming the key and the estimate. A run that plans more than 100,000 files
+(3 per seed, model and round) or 1,000,000 epochs in all is refused by
+:func:`~graphnet.lab.runner.run_experiment` unless ``yes=True`` (``graphnet run --yes``).
 """
 
 from __future__ import annotations
@@ -145,7 +165,7 @@ BASELINES = ("fixed-graph", "set", "mlp", "cnn")
 #: Models whose network is a GraphNetwork (they get snapshots, edges, det and rank).
 GRAPH_MODELS = ("graph", "fixed-graph", "set")
 
-_DATASETS = ("digits", "xor", "spirals", "mnist")
+_DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
 _STARTS = ("layered", "random", "seed_example", "file")
 _MODES = ("feedforward", "recurrent")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -439,22 +459,25 @@ def _recipe(dataset: str, model: str) -> dict:
 
 
 def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
-    """Resolve [data]; returns (values, info about shapes)."""
+    """Resolve [data] and read the data whole; returns (values, info about shapes)."""
     d = DEFAULTS["data"]
     t = c.table(raw.get("data", {}), "[data]")
-    c.keys(t, tuple(d), "[data] ", "[data]")
+    c.keys(t, (*d, "n_classes", "label"), "[data] ", "[data]")
     dataset = t.get("dataset", d["dataset"])
     if not isinstance(dataset, str):
         c.fail("[data] dataset", f"expected a string, got {_describe(dataset)}")
     base, colon, rest = dataset.partition(":")
-    if base not in _DATASETS or (base != "mnist" and colon) or (base == "mnist" and not rest):
-        c.fail("[data] dataset", f"expected 'digits', 'xor', 'spirals' or 'mnist:PATH', "
-                                 f"got {dataset!r}")
-    if base == "mnist":
+    files = ("mnist", "csv", "npz")
+    if base not in _DATASETS or (base not in files and colon) or (base in files and not rest):
+        c.fail("[data] dataset", f"expected 'digits', 'xor', 'spirals', 'mnist:PATH', 'csv:PATH' "
+                                 f"or 'npz:PATH', got {dataset!r}")
+    if base in files:
         path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(rest)))
-        if not os.path.isdir(path):
+        if base == "mnist" and not os.path.isdir(path):
             c.fail("[data] dataset", f"mnist directory {path} does not exist")
-        dataset = f"mnist:{path}"
+        if base != "mnist" and not os.path.isfile(path):
+            c.fail("[data] dataset", f"{base} file {path} does not exist")
+        dataset = f"{base}:{path}"
     out = {"dataset": dataset}
     out["test_size"] = c.float(t.get("test_size", d["test_size"]), "[data] test_size",
                                low=0, high=1, low_open=True, high_open=True,
@@ -466,6 +489,14 @@ def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
         out["n_samples"] = c.int(t.get("n_samples", d["n_samples"]), "[data] n_samples", low=10)
     elif "n_samples" in t:
         c.fail("[data] n_samples", f"applies only to dataset 'spirals', not {dataset!r}")
+    if "n_classes" in t:
+        if base not in files:
+            c.fail("[data] n_classes", f"applies only to mnist, csv and npz data, not {dataset!r}")
+        out["n_classes"] = c.int(t["n_classes"], "[data] n_classes", low=2)
+    if "label" in t:
+        if base != "csv":
+            c.fail("[data] label", f"applies only to csv data, not {dataset!r}")
+        out["label"] = c.str(t["label"], "[data] label")
     out["max_train"] = c.int(t.get("max_train", d["max_train"]), "[data] max_train", low=0)
     out["max_test"] = c.int(t.get("max_test", d["max_test"]), "[data] max_test", low=0)
 
@@ -474,13 +505,15 @@ def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     elif base in ("xor", "spirals"):
         info = {"input_shape": (2,), "n_classes": 2}
     else:
-        from graphnet.data import load_mnist
+        from graphnet.data import load_dataset
 
+        # every file whole (both MNIST splits, every label) before anything runs
         try:
-            X, y = load_mnist(dataset[len("mnist:"):], split="test")
+            ds = load_dataset(dataset, seed=0, test_size=out["test_size"],
+                              n_classes=out.get("n_classes"), label=out.get("label"))
         except (GraphnetError, OSError) as exc:
-            c.fail("[data] dataset", f"cannot read the MNIST files: {exc}")
-        info = {"input_shape": tuple(X.shape[1:]), "n_classes": int(y.max()) + 1}
+            c.fail("[data] dataset", f"cannot use the {base} data: {exc}")
+        info = {"input_shape": tuple(ds.input_shape), "n_classes": ds.n_classes}
     info["image"] = len(info["input_shape"]) == 3
     return out, info
 
@@ -897,6 +930,11 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
     if "set" in v["baselines"]["models"]:
         _check_ops_exist(c, ("prune_smallest", "regrow"), "[baselines] models")
+    # estimate first: an impossible size is refused before the network is built
+    from graphnet.lab.budget import check_memory
+
+    sizes_key = "[network] sizes" if "sizes" in raw.get("network", {}) else "[network] hidden"
+    check_memory(v, info, c.fail, sizes_key=sizes_key)
     net = _check_buildable(c, v, info)
     _dry_run_schedule(c, v["mutation"]["schedule"], net, v["mutation"]["repair"])
     return v, info

@@ -140,6 +140,7 @@ def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
     base = dataset.split(":", 1)[0]
     spec = "digits-image" if base == "digits" else dataset
     kw = {"n_samples": data["n_samples"]} if base == "spirals" else {}
+    kw.update({k: data[k] for k in ("n_classes", "label") if k in data})
     ds = load_dataset(spec, seed=stream(seed, 0, 0, _DATA), test_size=data["test_size"],
                       scale=data["scale"], dtype=dtype, **kw)
     X_train, y_train = ds.X_train, ds.y_train
@@ -774,7 +775,7 @@ def default_workers() -> int:
 
 
 def run_experiment(config, out=None, *, workers=1, resume=False, force=False, progress=None,
-                   stop_after_round=None, plots=True) -> RunResult:
+                   stop_after_round=None, plots=True, yes=False) -> RunResult:
     """Run an experiment into a run directory.
 
     Parameters
@@ -798,6 +799,8 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
         the run directory is left as a killed run would leave it, metrics merged).
     plots : bool
         Draw the figures (``graphnet.lab.plots.plot_run``) when the run completes.
+    yes : bool
+        Run even a plan over the limits of :func:`graphnet.lab.budget.check_plan`.
 
     Returns
     -------
@@ -806,7 +809,8 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     Raises
     ------
     ConfigError
-        An invalid config.
+        An invalid config, or a plan over the limits of :func:`graphnet.lab.budget.check_plan`
+        (more than 100,000 files or 1,000,000 epochs in all) without ``yes``.
     InputError
         ``out`` exists and neither ``resume`` nor ``force`` is given; a resumed run's
         config differs; bad ``workers``.
@@ -826,6 +830,10 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     cfg = _as_config(config)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"run: workers must be an int >= 1, got {workers!r}")
+    # an absurd plan (rounds = 10**9) is refused before a run directory exists
+    from graphnet.lab.budget import check_plan
+
+    check_plan(cfg.values, len(cfg.models), yes=yes)
     if out is None:
         out = cfg.values.get("out") or os.path.join("runs", cfg.name)
     run = rd.RunDir(out)
