@@ -6,7 +6,8 @@ the file, fills in every default and checks every key; a problem raises
 :class:`~graphnet.errors.ConfigError` whose message names the file and the key, e.g.
 ``digits.toml: [train] lr: expected a positive number, got -1``. The resolved config
 (every default filled in) is written into the run directory as ``config.toml`` by
-:func:`dumps_toml`, and reads back to the same :class:`Config`.
+:func:`dumps_toml`, and reads back to the same :class:`Config`; ``graphnet run --print-config
+[CONFIG]`` prints it (the built-in default without CONFIG) and runs nothing.
 
 Keys and defaults
 -----------------
