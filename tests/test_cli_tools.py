@@ -1,6 +1,7 @@
 """The user-facing tools: --version, ops, show, export and run --print-config."""
 
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -240,11 +241,9 @@ def _bad_network_files(tmp):
     (tmp / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     (tmp / "page.graphml").write_text("<html><body>hi</body></html>")
     (tmp / "folder").mkdir()
-    cyc = GraphNetwork.seed_example().to_node_link()
+    cyc = GraphNetwork.seed_example().to_node_link()  # recurrent, with the cycle 0 -> 1 -> 0
     cyc["graph"]["mode"] = "feedforward"
-    GraphNetwork.seed_example().to_node_link(tmp / "cycle.json")
-    (tmp / "cycle.json").write_text((tmp / "cycle.json").read_text()
-                                    .replace('"recurrent"', '"feedforward"'))
+    (tmp / "cycle.json").write_text(json.dumps(cyc))
     return {
         "missing": ("nope.json", "nope.json: no such file"),
         "directory": ("folder", "folder: is a directory; expected a network file "
