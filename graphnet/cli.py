@@ -171,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=_seed_list, metavar="S,S,...",
                    help="override the config's seeds, e.g. 0,1")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars (default: when stderr is a terminal)")
+                   help="live output on stderr (the default): one redrawn bar line on a "
+                        "terminal, else a line per finished job round and per plotting step; "
+                        "--no-progress silences it (errors are still printed)")
     r.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
                    help="draw the figures when the run completes (default: yes; "
                         "`graphnet plot RUN` draws them later)")

@@ -40,12 +40,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from graphnet.errors import GraphError, InputError, OperatorError
 from graphnet.lab import rundir as rd
 from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
                                  parse_config, sampler_keywords)
+from graphnet.lab.progress import RunDisplay, display_mode
 
 __all__ = [
     "run_experiment",
@@ -663,47 +663,55 @@ class RunResult:
 
 
 class _Monitor:
-    """The parent's view of the jobs: state.json and the progress bars."""
+    """The parent's view of the jobs: state.json, and the live display (lab/progress.py)."""
 
-    def __init__(self, run: rd.RunDir, jobs: list, rounds: int, epochs: int, show: bool,
-                 parallel: bool = False):
-        self.run, self.rounds, self.epochs, self.show = run, rounds, epochs, show
+    def __init__(self, run: rd.RunDir, jobs: list, rounds: int, epochs: int, mode: str):
+        self.run, self.rounds = run, rounds
         self.jobs = {j.key: run.completed_round(j.model, j.seed) for j in jobs}
-        self.bars = {}
-        # in parallel, one line per job; one after another, a job's bar with fit's below it
-        self.positions = {j.key: (k if parallel else None) for k, j in enumerate(jobs)}
+        self.where = {j.key: (j.model, j.seed) for j in jobs}
+        self.display = RunDisplay({j.key: f"seed {j.seed} {j.model}" for j in jobs}, rounds,
+                                  epochs, mode, done=self.jobs)
         self.write(False)
 
     def write(self, complete: bool):
         rd.atomic_write_json(self.run.state, {"version": rd.STATE_VERSION, "complete": complete,
                                               "jobs": dict(self.jobs)})
 
+    def _round_result(self, key, round_) -> dict:
+        """The finished round's accuracy (validation, else training) from its part file."""
+        if self.display.mode != "lines":
+            return {}
+        try:
+            with open(self.run.part(*self.where[key], round_), encoding="utf-8") as fh:
+                part = json.load(fh)
+            last = part["rows"][-1]
+        except (OSError, ValueError, KeyError, IndexError):
+            return {}
+        split = "val" if last.get("val_accuracy") is not None else "train"
+        return {"accuracy": last["val_accuracy" if split == "val" else "accuracy"],
+                "split": split, "accepted": bool(part.get("accepted", True))}
+
     def __call__(self, kind, key, **data):
         if kind == "start":
             self.jobs[key] = data["round"]
-            if self.show:
-                self.bars[key] = tqdm(total=self.rounds + 1, initial=data["round"] + 1,
-                                      desc=f"{key:>16}", unit="round", file=sys.stderr,
-                                      position=self.positions[key], leave=True)
+            self.display.start(key, data["round"] + 1)
         elif kind == "epoch":
-            bar = self.bars.get(key)
-            if bar is not None:
-                bar.set_postfix_str(f"round {data['round']} epoch {data['epoch']}/{self.epochs}")
+            self.display.epoch(key, data["round"], data["epoch"])
         elif kind == "round":
             self.jobs[key] = data["round"]
             self.write(False)
-            bar = self.bars.get(key)
-            if bar is not None:
-                bar.update(1)
+            self.display.round(key, data["round"], **self._round_result(key, data["round"]))
         elif kind == "done":
-            bar = self.bars.get(key)
-            if bar is not None:
-                bar.set_postfix_str("done")
-                bar.close()
+            self.display.done(key)
+        elif kind == "warning":  # on_disconnected (lab/disconnect.py): shown in every mode
+            text = f"graphnet run: warning: {data['message']}"
+            if self.display.mode == "off":
+                print(text, file=sys.stderr, flush=True)
+            else:
+                self.display.note(text)
 
     def close(self):
-        for bar in self.bars.values():
-            bar.close()
+        self.display.close()
 
 
 def _as_config(config) -> Config:
@@ -793,7 +801,9 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     force : bool
         Delete ``out`` and start over.
     progress : bool, optional
-        Progress bars (rounds per job, epochs); default: when stderr is a terminal.
+        Live output on stderr (see :mod:`graphnet.lab.progress`): ``None`` or ``True``, one
+        redrawn bar line on a terminal, else a plain line per finished job round and a
+        line before and after plotting; ``False``, nothing.
     stop_after_round : int, optional
         Stop every job after this round is written (simulates an interruption;
         the run directory is left as a killed run would leave it, metrics merged).
@@ -843,16 +853,16 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     rd.atomic_write_text(run.config, cfg.to_toml())
     if cfg.text is not None and not os.path.exists(run.config_source):
         rd.atomic_write_text(run.config_source, cfg.text)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
     jobs = [_Job(cfg.values, cfg.info, run.path, s, m, stop_after_round)
             for s in sorted(cfg.seeds) for m in cfg.models]
     parallel = workers > 1 and len(jobs) > 1
-    monitor = _Monitor(run, jobs, cfg.rounds, cfg["train"]["epochs"], show, parallel)
+    # fit's own bar stays off in a run (job.progress): epochs reach the display as reports
+    monitor = _Monitor(run, jobs, cfg.rounds, cfg["train"]["epochs"],
+                       display_mode(progress, sys.stderr))
     try:
         if not parallel:
             with _limit_threads():
                 for job in jobs:
-                    job.progress = show
                     _run_job(job, monitor)
                     monitor("done", job.key)
         else:
@@ -876,7 +886,12 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
             except ImportError:
                 plot_run = None
             if plot_run is not None:
-                plot_run(run.path)
+                started = time.perf_counter()
+                plots_dir = os.path.join(run.path, "plots")
+                monitor.display.note(f"plotting figures into {plots_dir} ...")
+                figures = plot_run(run.path)
+                monitor.display.note(f"plotted {len(figures)} figures in "
+                                     f"{time.perf_counter() - started:.1f} s")
                 write_summary(run.path)  # again, now linking the figures
         table = summary_table(rd.read_metrics(run.path))
     return RunResult(run.path, complete, cfg, table, time.perf_counter() - t0)
