@@ -188,6 +188,7 @@ def cmd_train(args) -> int:
     """``graphnet train``: fit one baseline, print test accuracy and wall time."""
     from graphnet import models
     from graphnet.data import load_dataset
+    from graphnet.threads import blas_threads, limit_blas, model_flops
     from graphnet.train import evaluate, fit
 
     from graphnet.core.optim import get_optimizer
@@ -208,15 +209,19 @@ def cmd_train(args) -> int:
         raise InputError(f"--label applies only to --data csv:PATH, not {args.data!r}")
     data = load_dataset(spec, seed=args.seed, dtype=dtype, label=args.label)
     model = models.build(args.model, data.input_shape, data.n_classes, seed=args.seed, dtype=dtype)
+    # small products on 1 BLAS thread: a second one waits for a busy core (graphnet.threads)
+    threads = blas_threads(model_flops(model, data.input_shape, batch_size))
     print(f"graphnet train: {args.model} on {data.name} ({len(data.X_train)} train, "
           f"{len(data.X_test)} test), {model.n_params} parameters, {epochs} epochs, "
-          f"{args.optimizer} lr={lr:g} weight decay {weight_decay:g}, batch {batch_size}, seed {args.seed}")
-    start = time.perf_counter()
-    history = fit(model, data.X_train, data.y_train, optimizer=optimizer,
-                  epochs=epochs, batch_size=batch_size, seed=args.seed, progress=args.progress,
-                  desc=f"{args.model}/{base}")
-    elapsed = time.perf_counter() - start
-    test_loss, test_acc = evaluate(model, data.X_test, data.y_test)
+          f"{args.optimizer} lr={lr:g} weight decay {weight_decay:g}, batch {batch_size}, seed {args.seed}, "
+          f"BLAS threads {threads}")
+    with limit_blas(threads):
+        start = time.perf_counter()
+        history = fit(model, data.X_train, data.y_train, optimizer=optimizer,
+                      epochs=epochs, batch_size=batch_size, seed=args.seed,
+                      progress=args.progress, desc=f"{args.model}/{base}")
+        elapsed = time.perf_counter() - start
+        test_loss, test_acc = evaluate(model, data.X_test, data.y_test)
     print(f"train loss {history.last['loss']:.4f}  train accuracy {history.last['accuracy']:.4f}")
     print(f"test loss {test_loss:.4f}  test accuracy {test_acc:.4f}  ({100 * test_acc:.2f}%)")
     print(f"time {elapsed:.1f} s ({elapsed / epochs * 1000:.0f} ms/epoch)")
