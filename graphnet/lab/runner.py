@@ -36,7 +36,6 @@ import sys
 import time
 import tomllib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +45,7 @@ from graphnet.lab import rundir as rd
 from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
                                  parse_config, sampler_keywords)
 from graphnet.lab.progress import RunDisplay, display_mode
+from graphnet.threads import limit_blas
 
 __all__ = [
     "run_experiment",
@@ -609,12 +609,8 @@ _QUEUE = None
 
 
 def _limit_threads():
-    """A context that runs BLAS/OpenMP on one thread (threadpoolctl), or does nothing."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings it
-        return nullcontext()
-    return threadpool_limits(limits=1)
+    """One BLAS/OpenMP thread, whatever the size: results must not depend on ``--workers``."""
+    return limit_blas(1)
 
 
 def _worker_init(queue):
