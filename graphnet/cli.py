@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -14,6 +15,7 @@ __all__ = ["main"]
 
 _DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
 _DATA_FILES = {"mnist": "a directory", "csv": "a file", "npz": "a file"}
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and a usage line, never a traceback."""
@@ -65,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``graphnet`` command."""
     parser = _Parser(prog="graphnet",
                      description="A lab for neural networks whose topology changes while they learn.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
     parser.add_argument("--version", action="version", version=f"graphnet {_version()}",
                         help="print graphnet's version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
 
     t = sub.add_parser("train", help="train a fixed-topology baseline (MLP, CNN, LeNet-5)",
                        description="Train a baseline model and print its test accuracy and time.")
@@ -99,12 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the random test data (default: 0)")
     a.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("plot", help="redraw every figure of a run directory",
-                       description="Draw the figures of a lab run into RUN/plots/ (learning "
-                                   "curves, rounds, comparison, and per seed the graph "
-                                   "evolution, matrices and GIF) and print the written paths.")
-    p.add_argument("run", metavar="RUN", help="a run directory written by `graphnet run`")
-    p.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
     o = sub.add_parser("ops", help="list the graph operators: arguments and what each keeps",
                        description="Print every registered operator: the seed's letter, its "
                                    "name, its arguments with their types and accepted values, "
@@ -137,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true", help="replace an existing output file")
     e.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("plot", help="redraw every figure of a run directory",
+                       description="Draw the figures of a lab run into RUN/plots/ (learning "
+                                   "curves, rounds, comparison, and per seed the graph "
+                                   "evolution, matrices and GIF) and print the written paths.")
+    p.add_argument("run", metavar="RUN", help="a run directory written by `graphnet run`")
+    p.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
     p.add_argument("--no-gif", dest="gif", action="store_false", help="skip the animated GIFs")
     p.set_defaults(func=cmd_plot)
 
@@ -155,15 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "a pruned graph against fixed-graph, MLP and CNN baselines).")
     r.add_argument("config", nargs="?", metavar="CONFIG",
                    help="experiment TOML file (default: the built-in default)")
+    r.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (every default filled in) as TOML and exit "
+                        "without running")
     r.add_argument("--out", metavar="DIR",
                    help="run directory (default: the config's out, else runs/<name>)")
     r.add_argument("--workers", type=_positive_int, metavar="K",
                    help="run the (seed, model) jobs in K processes; same results as 1 "
                         "(default: min(2, CPUs))")
     again = r.add_mutually_exclusive_group()
-    r.add_argument("--print-config", action="store_true",
-                   help="print the resolved config (every default filled in) as TOML and exit "
-                        "without running")
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run from its last completed round")
     again.add_argument("--force", action="store_true",
@@ -241,21 +243,6 @@ def cmd_audit(args) -> int:
     return 0
 
 
-def cmd_plot(args) -> int:
-    """``graphnet plot RUN``: redraw all figures of a run, print the written paths."""
-    from graphnet.lab.plots import plot_run
-
-    for path in plot_run(args.run, dpi=args.dpi, gif=args.gif):
-        print(path)
-    return 0
-
-
-def cmd_compare(args) -> int:
-    """``graphnet compare RUN...``: print the Markdown table, write the figure."""
-    from graphnet.lab.plots import compare_runs
-
-    print(compare_runs(args.runs, args.out, dpi=args.dpi))
-    print(f"written: {args.out}")
 def _version() -> str:
     """The installed distribution's version, else the package's own ``__version__``."""
     from importlib import metadata
@@ -353,6 +340,32 @@ def _print_config(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    """``graphnet plot RUN``: redraw all figures of a run, print the written paths."""
+    from graphnet.lab.plots import plot_run
+
+    for path in plot_run(args.run, dpi=args.dpi, gif=args.gif):
+        print(path)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """``graphnet compare RUN...``: print the Markdown table, write the figure."""
+    import os
+
+    from graphnet.errors import InputError
+    from graphnet.lab.plots import compare_runs
+
+    # check the target before any work: matplotlib would fail only after reading the runs
+    if os.path.isdir(args.out):
+        raise InputError(f"--out {args.out}: is a directory; expected a file name ending in "
+                         f"{', '.join(_PLOT_SUFFIXES)}")
+    suffix = os.path.splitext(args.out)[1].lower()
+    if suffix not in _PLOT_SUFFIXES:
+        raise InputError(f"--out {args.out}: unsupported figure format {suffix or 'no suffix'!r}; "
+                         f"expected a file name ending in {', '.join(_PLOT_SUFFIXES)}")
+    print(compare_runs(args.runs, args.out, dpi=args.dpi))
+    print(f"written: {args.out}")
     return 0
 
 
@@ -370,10 +383,13 @@ def _seed_list(text):
 
 def cmd_run(args) -> int:
     """``graphnet run [CONFIG]``: run an experiment, print where it went and the summary."""
+    if args.print_config:
+        return _print_config(args)
     import os
 
     from graphnet.lab.config import load_config, with_overrides
     from graphnet.lab.defaults import default_config
+    from graphnet.lab.lifetime import Terminated
     from graphnet.lab.runner import default_workers, run_experiment
     from graphnet.lab.summary import format_table
 
@@ -385,19 +401,39 @@ def cmd_run(args) -> int:
     print(f"graphnet run: {cfg.name} -> {out}: {len(cfg.seeds)} seeds x {len(cfg.models)} "
           f"models ({', '.join(cfg.models)}), rounds 0..{cfg.rounds}, "
           f"{cfg['train']['epochs']} epochs per round, {workers} worker(s)", flush=True)
-    result = run_experiment(cfg, out, workers=workers, resume=args.resume, force=args.force,
-                            progress=args.progress, plots=args.plots, yes=args.yes)
+    try:
+        result = run_experiment(cfg, out, workers=workers, resume=args.resume,
+                                force=args.force, progress=args.progress, plots=args.plots,
+                                yes=args.yes)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (lifetime.Terminated)
+        _say_how_to_continue(args, out, stop)
+        return 143 if isinstance(stop, Terminated) else 130
+    if result.already_complete:
+        print(f"graphnet run: {out} is complete already; nothing to do (graphnet plot "
+              f"{shlex.quote(str(out))} redraws the figures)")
     if not result.complete:
         print(f"graphnet run: {out} is incomplete; continue it with --resume", file=sys.stderr)
         return 1
     print(format_table(result.table))
-    plots = ", plots/" if args.plots else ""
+    plots = ", plots/" if os.path.isdir(os.path.join(result.path, "plots")) else ""
     print(f"run directory: {result.path} (summary.md, metrics.csv{plots}); "
           f"{result.elapsed:.1f} s")
     return 0
 
-    if args.print_config:
-        return _print_config(args)
+
+def _say_how_to_continue(args, out, stop) -> None:
+    """The line an interrupted ``graphnet run`` ends with: the command that resumes it."""
+    from graphnet.lab.lifetime import Terminated
+
+    words = ["graphnet", "run"] + ([args.config] if args.config else []) + ["--out", str(out)]
+    if args.seeds is not None:
+        words += ["--seeds", ",".join(map(str, args.seeds))]
+    if not args.plots:
+        words.append("--no-plots")
+    how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+    print(f"graphnet run: {how}; continue with: {shlex.join(words + ['--resume'])}",
+          file=sys.stderr)
+
 
 def main(argv=None) -> int:
     """Entry point of the ``graphnet`` console script."""
@@ -411,9 +447,12 @@ def main(argv=None) -> int:
     except FileNotFoundError as err:
         print(f"graphnet {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"graphnet {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # SIGTERM during a run too (lifetime.Terminated)
+        from graphnet.lab.lifetime import Terminated
+
+        how = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        print(f"graphnet {args.command}: {how}", file=sys.stderr)
+        return 143 if isinstance(stop, Terminated) else 130
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from graphnet.errors import GraphError, InputError, OperatorError
 from graphnet.lab import rundir as rd
 from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
                                  parse_config, sampler_keywords)
+from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
 from graphnet.threads import limit_blas
 
@@ -613,9 +614,10 @@ def _limit_threads():
     return limit_blas(1)
 
 
-def _worker_init(queue):
+def _worker_init(queue, parent_pid):
     global _QUEUE
     _QUEUE = queue
+    watch_parent(parent_pid)  # never outlive the run (SIGKILL or SIGTERM on the parent)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     _limit_threads()  # kept for the life of the worker
@@ -649,6 +651,8 @@ class RunResult:
         The summary table (see :func:`graphnet.lab.summary.summary_table`).
     elapsed : float
         Wall time of this call, seconds.
+    already_complete : bool
+        A resumed run that was complete already: nothing was run, written or drawn.
     """
 
     path: str
@@ -656,6 +660,7 @@ class RunResult:
     config: Config
     table: list = field(default_factory=list)
     elapsed: float = 0.0
+    already_complete: bool = False
 
 
 class _Monitor:
@@ -767,6 +772,13 @@ def merge_parts(run_dir, config: Config) -> tuple[int, int]:
     return len(rows), len(history)
 
 
+def _finished(run: rd.RunDir, cfg: Config) -> bool:
+    """Whether a run is complete: state.json says so, every round's part and summary.md exist."""
+    state = rd.read_state(run.path) or {}
+    return (state.get("complete") is True and os.path.exists(run.summary)
+            and all(run.completed_round(m, s) >= cfg.rounds for s in cfg.seeds for m in cfg.models))
+
+
 def default_workers() -> int:
     """``min(2, os.cpu_count())``: the default of ``--workers``.
 
@@ -843,9 +855,24 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     if out is None:
         out = cfg.values.get("out") or os.path.join("runs", cfg.name)
     run = rd.RunDir(out)
+    run.check(resume=resume, force=force)  # refuse before anything is written
+    # the lock first: before --force deletes or --resume reads anything, held to the end
+    with run.lock(), terminate_on_sigterm():
+        return _run_locked(run, cfg, t0, workers=workers, resume=resume, force=force,
+                           progress=progress, stop_after_round=stop_after_round, plots=plots)
+
+
+def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, force, progress,
+                stop_after_round, plots) -> RunResult:
+    """The body of :func:`run_experiment`, holding the run's lock."""
     resuming = run.prepare(resume=resume, force=force)
     if resuming:
         _check_same_config(run, cfg)
+        if _finished(run, cfg):  # nothing to do: no redraw (``graphnet plot`` redraws)
+            from graphnet.lab.summary import summary_table
+
+            return RunResult(run.path, True, cfg, summary_table(rd.read_metrics(run.path)),
+                             time.perf_counter() - t0, already_complete=True)
     rd.atomic_write_text(run.config, cfg.to_toml())
     if cfg.text is not None and not os.path.exists(run.config_source):
         rd.atomic_write_text(run.config_source, cfg.text)
@@ -899,27 +926,37 @@ def _run_pool(jobs: list, workers: int, monitor: _Monitor) -> None:
     ctx = multiprocessing.get_context()
     queue = ctx.Queue()
     order = sorted(jobs, key=lambda j: (_COST[j.model], j.seed))
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
-                             initializer=_worker_init, initargs=(queue,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
+                               initializer=_worker_init, initargs=(queue, os.getpid()))
+
+    def drain():
+        while True:
+            try:
+                kind, key, data = queue.get_nowait()
+            except Exception:  # queue.Empty
+                return
+            monitor(kind, key, **data)
+
+    pending = set()
+    try:
         pending = {pool.submit(_worker_run, job) for job in order}
-
-        def drain():
-            while True:
-                try:
-                    kind, key, data = queue.get_nowait()
-                except Exception:  # queue.Empty
-                    return
-                monitor(kind, key, **data)
-
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-                drain()
-                for f in done:
-                    f.result()  # re-raise a job's error here
-            time.sleep(0.05)
+        while pending:
+            done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
             drain()
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            raise
+            for f in done:
+                f.result()  # re-raise a job's error here
+        time.sleep(0.05)
+        drain()
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM (lifetime.Terminated): stop now; the parts written so far stay
+        # and the run resumes from them. The pool does not terminate its workers itself.
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_processes(processes)
+        raise
+    except BaseException:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)  # the running jobs finish their rounds
+        raise
+    pool.shutdown(wait=True)
