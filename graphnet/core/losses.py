@@ -7,6 +7,8 @@ shape (n,) (turned into one-hot rows) or an array shaped like ``o``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from graphnet.errors import InputError, InputTypeError
@@ -59,9 +61,14 @@ def as_targets(t, o: np.ndarray) -> np.ndarray:
 
 
 class Loss:
-    """Base class: ``loss(o, t)`` is the batch mean, ``delta(o, t)`` its gradient in ``o``."""
+    """Base class: ``loss(o, t)`` is the batch mean, ``delta(o, t)`` its gradient in ``o``.
+
+    ``ceiling`` is the largest value the loss can take per sample (a clipped loss), or
+    ``None`` when it is unbounded.
+    """
 
     name = "loss"
+    ceiling = None
 
     def __call__(self, o, t) -> float:
         raise NotImplementedError
@@ -107,10 +114,16 @@ class CrossEntropy(Loss):
     >>> p = np.array([[0.5, 0.5]])
     >>> round(loss(p, np.array([0])), 6), loss.softmax_delta(p, np.array([0]))
     (0.693147, array([[-0.5,  0.5]]))
+
+    Probabilities are clipped at ``eps``, so no sample's loss exceeds ``ceiling = -ln(eps)``:
+
+    >>> round(loss.ceiling, 4), loss(np.array([[1.0, 0.0]]), np.array([1])) == loss.ceiling
+    (27.631, True)
     """
 
     name = "cross_entropy"
     eps = 1e-12
+    ceiling = -math.log(eps)  # the loss of a sample whose true class got p <= eps
 
     def __call__(self, o, t):
         t = as_targets(t, o)
