@@ -88,6 +88,7 @@ __all__ = [
     "Applied",
     "apply",
     "apply_random",
+    "MAX_WEIGHT",
 ]
 
 _ROLE_RANK = {"input": 0, "hidden": 1, "output": 2}
@@ -211,14 +212,25 @@ def _offending(net: GraphNetwork, W1: np.ndarray, where: str) -> tuple[list, str
     return sorted(dropped), msg
 
 
+#: The largest weight an operator may produce: sqrt of the float64 maximum (about 1.3e154).
+#: A larger weight is finite on its own but not in training (its square, and the gradients
+#: it scales, overflow), so it is refused like inf. (Biases need no check: no operator scales
+#: them, and GraphNetwork refuses a non-finite one.)
+MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)
+
+
 def _finish(net: GraphNetwork, W1: np.ndarray, where: str, repair: bool):
     """Refuse (or repair) a raw result W1; return (new network, dropped (u, v, w) edges)."""
-    bad = ~np.isfinite(W1)
+    with np.errstate(invalid="ignore"):  # nan compares False: caught by isfinite
+        bad = ~np.isfinite(W1) | (np.abs(W1) > MAX_WEIGHT)
     if bad.any():
         i, j = (int(x) for x in np.argwhere(bad)[0])
+        w = float(W1[i, j])
+        what = ("a non-finite weight", "(overflow)") if not math.isfinite(w) else \
+            ("a weight too large to train", f"(above {MAX_WEIGHT:.3g}: its square overflows)")
         raise OperatorError(
-            f"{where}: result has a non-finite weight W[{i}, {j}] = {float(W1[i, j])!r} "
-            f"(overflow); the network is unchanged",
+            f"{where}: result has {what[0]} W[{i}, {j}] = {w!r} {what[1]}; "
+            f"the network is unchanged",
             edges=[(i, j)],
         )
     edges, msg = _offending(net, W1, where)
@@ -669,7 +681,7 @@ def add_scaled_column(net: GraphNetwork, src, dst, k, *, repair: bool = False) -
         non-finite ``k``.
     OperatorError
         Without ``repair``: an edge into an input, or a cycle in feedforward mode; also a
-        result that overflows.
+        result with a weight that is not finite or above :data:`MAX_WEIGHT`.
 
     Examples
     --------
@@ -753,7 +765,8 @@ def add_scaled_row(net: GraphNetwork, src, dst, k, *, repair: bool = False) -> G
         An index out of range, ``src == dst`` (that would multiply det by 1 + k), a
         non-finite ``k``.
     OperatorError
-        Without ``repair``: a cycle in feedforward mode; a result that overflows.
+        Without ``repair``: a cycle in feedforward mode; a result with a weight that is not
+        finite or above :data:`MAX_WEIGHT` (always refused, never repaired).
 
     Examples
     --------
@@ -769,6 +782,10 @@ def add_scaled_row(net: GraphNetwork, src, dst, k, *, repair: bool = False) -> G
     Traceback (most recent call last):
     ...
     graphnet.errors.InputError: add_scaled_row: k: expected a finite number, got nan
+    >>> add_scaled_row(net, 2, 0, 1e300)
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.OperatorError: add_scaled_row: result has a weight too large to train W[0, 3] = 3e+300 (above 1.34e+154: its square overflows); the network is unchanged
     """
     return _add_scaled_row(net, src, dst, k, repair=repair)[0]
 
@@ -943,7 +960,7 @@ def assign(net: GraphNetwork, i, j, value, *, repair: bool = False) -> GraphNetw
         An index out of range, a non-finite value.
     OperatorError
         Without ``repair``: an edge into an input, or a cycle (a self-loop included) in
-        feedforward mode.
+        feedforward mode; a ``value`` above :data:`MAX_WEIGHT`.
 
     Examples
     --------
@@ -989,7 +1006,8 @@ def add_edge(net: GraphNetwork, i, j, weight) -> GraphNetwork:
     InputError
         An index out of range, a zero or non-finite weight.
     OperatorError
-        The edge exists already, enters an input, or (feedforward) closes a cycle.
+        The edge exists already, enters an input, or (feedforward) closes a cycle; a
+        ``weight`` above :data:`MAX_WEIGHT`.
 
     Examples
     --------
