@@ -41,7 +41,8 @@ def test_empty_config_resolves_every_default():
     # lr and weight decay come from the digits recipe
     assert v["train"] == {"epochs": 5, "batch_size": 32, "optimizer": "adam", "lr": 2e-3,
                           "weight_decay": 0.0, "loss": "cross_entropy", "dtype": "float64"}
-    assert v["mutation"] == {"accept": "always", "repair": True, "schedule": []}
+    assert v["mutation"] == {"accept": "always", "repair": True, "on_disconnected": "warn",
+                             "schedule": []}
     b = v["baselines"]
     assert b["models"] == ["fixed-graph"] and b["mlp_hidden"] == [64]
     assert (b["cnn_lr"], b["cnn_weight_decay"]) == (1e-3, 1e-4)

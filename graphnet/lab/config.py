@@ -86,6 +86,11 @@ key                                   default             meaning
                                                           only if the validation loss is not worse
                                                           than the last kept round's, else roll back
 ``repair``                            ``true``            let operators repair feedforward violations
+``on_disconnected``                   ``"warn"``          when a round's mutation leaves an output
+                                                          that no input reaches: ``"warn"`` (stderr
+                                                          and summary.md), ``"stop"`` (end the run
+                                                          with an error; ``--resume`` continues) or
+                                                          ``"rollback"`` (discard the mutation)
 ``[[mutation.schedule]]``             ``[]``              entries applied in order, each round:
 ``  op``                              (required)          letter ``"A".."N"`` or a name
                                                           (``"threshold"``, ``"prune_smallest"``, ...)
@@ -144,6 +149,7 @@ import numpy as np
 
 from graphnet.errors import ConfigError, GraphnetError
 from graphnet.graph.network import ACTIVATIONS
+from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 
 __all__ = [
     "Config",
@@ -189,7 +195,7 @@ DEFAULTS = {
     "front": {"channels": 4, "kernel": 3, "padding": 1, "pool": 2, "activation": "relu"},
     "train": {"epochs": 5, "batch_size": 32, "optimizer": "adam", "loss": "cross_entropy",
               "dtype": "float64"},
-    "mutation": {"accept": "always", "repair": True},
+    "mutation": {"accept": "always", "repair": True, "on_disconnected": "warn"},
     "baselines": {"models": ["fixed-graph"], "mlp_hidden": [64], "mlp_activation": "tanh",
                   "set_fraction": 0.2},
 }
@@ -918,7 +924,7 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     v["train"] = _check_train(c, raw, data["dataset"])
 
     m = c.table(raw.get("mutation", {}), "[mutation]")
-    c.keys(m, ("accept", "repair", "schedule"), "[mutation] ", "[mutation]")
+    c.keys(m, ("accept", "repair", "on_disconnected", "schedule"), "[mutation] ", "[mutation]")
     accept = c.choice(m.get("accept", DEFAULTS["mutation"]["accept"]), _ACCEPT, "[mutation] accept")
     if accept == "if-better" and data["validation"] == 0:
         c.fail("[data] validation", "accept = 'if-better' compares validation losses; "
@@ -926,6 +932,9 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     v["mutation"] = {
         "accept": accept,
         "repair": c.bool(m.get("repair", DEFAULTS["mutation"]["repair"]), "[mutation] repair"),
+        "on_disconnected": c.choice(m.get("on_disconnected",
+                                          DEFAULTS["mutation"]["on_disconnected"]),
+                                    _ON_DISCONNECTED, "[mutation] on_disconnected"),
         "schedule": _check_schedule(c, m.get("schedule", [])),
     }
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])

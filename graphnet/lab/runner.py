@@ -4,7 +4,8 @@ A run is a set of *jobs*, one per (seed, model). Each job trains its model for r
 then for rounds 1..R applies the round's mutation (graph models) and trains again, the
 same number of epochs every round. After every round the job writes, atomically and in
 this order, the network snapshot, the checkpoint and its *part file* (the round's metrics
-rows and operator records): a part file on disk means the round is complete. The parent
+rows, operator records and warnings, see :mod:`graphnet.lab.disconnect`): a part file on
+disk means the round is complete. The parent
 merges the part files into ``metrics.csv`` and ``history.jsonl`` in canonical order.
 
 Determinism: every random stream comes from
@@ -40,10 +41,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphnet.errors import GraphError, InputError, OperatorError
+from graphnet.errors import DivergenceError, GraphError, InputError, OperatorError
 from graphnet.lab import rundir as rd
 from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
                                  parse_config, sampler_keywords)
+from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
 from graphnet.threads import limit_blas
@@ -535,7 +537,7 @@ def _run_job(job: _Job, report=None) -> int:
             ref_val = json.load(fh)["ref_val_loss"]
 
     for r in range(done + 1, rounds + 1):
-        records = []
+        records, warnings, rolled_back = [], [], False
         if graph_family:
             if r > 0 and model_name == "graph":
                 candidate, records = mutate(net, v["mutation"]["schedule"], seed=seed, round_=r,
@@ -546,17 +548,30 @@ def _run_job(job: _Job, report=None) -> int:
                                                 fraction=v["baselines"]["set_fraction"])
             else:
                 candidate = net
+            if r > 0 and model_name in ("graph", "set"):
+                # raises for on_disconnected = "stop": nothing of round r is written yet
+                warning = check_round(net, candidate, records, seed=seed, model=model_name,
+                                      round_=r, policy=v["mutation"]["on_disconnected"])
+                if warning is not None:
+                    warnings.append(warning)
+                    report("warning", job.key, round=r, message=warning["message"])
+                    if warning["action"] == "rollback":
+                        candidate, rolled_back = net, True
             model = _graph_model(candidate, front, v["network"]["steps"], dtype)
         optimizer = get_optimizer(tr["optimizer"], lr, weight_decay=wd)
 
         def on_epoch(record, r=r):
             report("epoch", job.key, round=r, epoch=record["epoch"])
 
-        history = fit(model, X_train, data.y_train, loss=tr["loss"], optimizer=optimizer,
-                      epochs=tr["epochs"], batch_size=tr["batch_size"],
-                      seed=stream(seed, _FAMILY[model_name], r, _FIT), validation=validation,
-                      progress=job.progress, desc=f"seed {seed} {model_name} round {r}",
-                      callback=on_epoch)
+        try:
+            history = fit(model, X_train, data.y_train, loss=tr["loss"], optimizer=optimizer,
+                          epochs=tr["epochs"], batch_size=tr["batch_size"],
+                          seed=stream(seed, _FAMILY[model_name], r, _FIT),
+                          validation=validation, progress=job.progress,
+                          desc=f"seed {seed} {model_name} round {r}", callback=on_epoch)
+        except DivergenceError as exc:  # nothing of round r is written: the run resumes
+            raise DivergenceError(f"seed {seed} {model_name} round {r}: {exc}; rounds up to "
+                                  f"{r - 1} are saved") from None
         test_loss, test_acc = evaluate(model, X_test, data.y_test, tr["loss"])
         state = model.state_dict()
         structure = {"edges": None, "nodes": None, "det": None, "rank": None}
@@ -587,7 +602,8 @@ def _run_job(job: _Job, report=None) -> int:
                 "accepted": int(accepted) if last else None, "time": rec["time"],
             })
         for rec in records:
-            rec.update(seed=seed, model=model_name, round=r, accepted=accepted)
+            rec.update(seed=seed, model=model_name, round=r,
+                       accepted=accepted and not rolled_back)
         records = [{k: rec[k] for k in rd.HISTORY_KEYS} for rec in records]
         # the part file last: its presence means the round is complete
         if graph_family:
@@ -597,7 +613,7 @@ def _run_job(job: _Job, report=None) -> int:
         rd.write_npz(run.checkpoint(model_name, seed, r), kept_state)
         rd.atomic_write_json(run.part(model_name, seed, r),
                              {"round": r, "accepted": accepted, "ref_val_loss": ref_val,
-                              "rows": rows, "history": records})
+                              "rows": rows, "history": records, "warnings": warnings})
         report("round", job.key, round=r)
         if job.stop_after_round is not None and r >= job.stop_after_round:
             return r

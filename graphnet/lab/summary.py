@@ -10,6 +10,7 @@ the plots.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tomllib
@@ -20,7 +21,7 @@ import numpy as np
 from graphnet.lab import rundir as rd
 
 __all__ = ["round_ends", "final_rows", "summary_table", "format_table", "round_table", "operator_counts",
-           "write_summary", "FIGURES"]
+           "run_warnings", "write_summary", "FIGURES"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
 FIGURES = (
@@ -197,6 +198,36 @@ def operator_counts(history) -> list:
              "kept": kept[(m, n)], "refused": refused[(m, n)]} for m, n in keys]
 
 
+def run_warnings(run_dir) -> list:
+    """The warnings of a run's completed rounds (``warnings`` of the part files), in order.
+
+    Ordered by seed, model (config order), round; see :mod:`graphnet.lab.disconnect`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphnet.lab.config import parse_config
+    >>> from graphnet.lab.runner import run_experiment
+    >>> cfg = parse_config('rounds = 1\\nseeds = [0]\\n[data]\\ndataset = "xor"\\n[train]\\n'
+    ...                    'epochs = 1\\n[baselines]\\nmodels = []\\n[[mutation.schedule]]\\n'
+    ...                    'op = "A"\\na = 1e6')
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = run_experiment(cfg, d, resume=True, plots=False, progress=False)
+    ...     [(w["round"], w["outputs"], w["action"]) for w in run_warnings(d)]
+    [(1, ['y0', 'y1'], 'warn')]
+    """
+    run = rd.RunDir(run_dir)
+    with open(run.config, encoding="utf-8") as fh:
+        config = tomllib.loads(fh.read())
+    out = []
+    for seed in sorted(config["seeds"]):
+        for model in ("graph", *config["baselines"]["models"]):
+            for r in range(run.completed_round(model, seed) + 1):
+                with open(run.part(model, seed, r), encoding="utf-8") as fh:
+                    out.extend(json.load(fh).get("warnings", []))
+    return out
+
+
 def write_summary(run_dir) -> str:
     """Write ``RUN/summary.md`` from the run directory alone; returns its text.
 
@@ -264,6 +295,11 @@ def write_summary(run_dir) -> str:
     else:
         lines.append("None.")
     lines.append("")
+    warnings = run_warnings(run.path)
+    if warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- {w['message']}" for w in warnings]
+        lines.append("")
     figures = []
     if os.path.isdir(run.plots):
         names = sorted(os.listdir(run.plots))
