@@ -570,8 +570,9 @@ def _run_job(job: _Job, report=None) -> int:
                           validation=validation, progress=job.progress,
                           desc=f"seed {seed} {model_name} round {r}", callback=on_epoch)
         except DivergenceError as exc:  # nothing of round r is written: the run resumes
-            raise DivergenceError(f"seed {seed} {model_name} round {r}: {exc}; rounds up to "
-                                  f"{r - 1} are saved") from None
+            saved = f"rounds 0..{r - 1} are saved" if r else "no round is saved yet"
+            raise DivergenceError(f"seed {seed} {model_name} round {r}: {exc}; {saved}") \
+                from None
         test_loss, test_acc = evaluate(model, X_test, data.y_test, tr["loss"])
         state = model.state_dict()
         structure = {"edges": None, "nodes": None, "det": None, "rank": None}
