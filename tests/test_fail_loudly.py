@@ -156,7 +156,8 @@ def test_run_records_a_huge_F_as_refused_without_runtime_warnings(tmp_path, caps
     for h in history:
         assert h["name"] == "add_scaled_row"
         assert "too large to train" in h["error"] and "network is unchanged" in h["error"]
-    assert "| graph | add_scaled_row | F | 0 | 0 | 2 |" in (tmp_path / "run" / "summary.md").read_text()
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "| graph | add_scaled_row | F | 0 | 0 | 2 |" in summary  # applied, kept, refused
 
 
 # ----------------------------------------------------------------------------- disconnected

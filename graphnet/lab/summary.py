@@ -20,8 +20,8 @@ import numpy as np
 
 from graphnet.lab import rundir as rd
 
-__all__ = ["round_ends", "final_rows", "summary_table", "format_table", "round_table", "operator_counts",
-           "run_warnings", "write_summary", "FIGURES"]
+__all__ = ["round_ends", "final_rows", "summary_table", "format_table", "round_table",
+           "operator_counts", "run_warnings", "write_summary", "FIGURES"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
 FIGURES = (
