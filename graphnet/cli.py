@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run from its last completed round")
     again.add_argument("--force", action="store_true",
-                       help="delete an existing run directory and start over")
+                       help="replace an existing run and start over (only a graphnet run "
+                            "holding nothing but a run's files; never the current directory)")
     r.add_argument("--seeds", type=_seed_list, metavar="S,S,...",
                    help="override the config's seeds, e.g. 0,1")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

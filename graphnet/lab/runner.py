@@ -822,9 +822,14 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
         another in this process. The results are the same bits either way.
     resume : bool
         Continue an interrupted run in ``out`` from each job's last completed round
-        (the config must be the one the run was started with).
+        (the config must be the one the run was started with); only a directory that is
+        a graphnet run (see :meth:`graphnet.lab.rundir.RunDir.check`) is resumed, an empty
+        or missing one starts fresh. Stale temporaries of a killed run are removed. A run
+        that is complete already is neither rerun nor redrawn (``already_complete``).
     force : bool
-        Delete ``out`` and start over.
+        Replace the run in ``out``: only a graphnet run holding nothing but a run's own
+        entries, never the current directory or one of its parents; its entries are
+        deleted, the folder stays.
     progress : bool, optional
         Live output on stderr (see :mod:`graphnet.lab.progress`): ``None`` or ``True``, one
         redrawn bar line on a terminal, else a plain line per finished job round and a
@@ -847,8 +852,13 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
         An invalid config, or a plan over the limits of :func:`graphnet.lab.budget.check_plan`
         (more than 100,000 files or 1,000,000 epochs in all) without ``yes``.
     InputError
-        ``out`` exists and neither ``resume`` nor ``force`` is given; a resumed run's
-        config differs; bad ``workers``.
+        ``out`` exists and neither ``resume`` nor ``force`` is given; ``out`` is not a
+        graphnet run (resume, force) or holds what a run does not write (force); another
+        process runs in ``out`` (its lock, naming the pid); a resumed run's config
+        differs; bad ``workers``. Nothing in ``out`` is touched.
+    KeyboardInterrupt
+        Ctrl-C, or SIGTERM during the run (:class:`graphnet.lab.lifetime.Terminated`):
+        the workers are stopped, the rounds written so far merged; ``resume`` continues.
 
     Examples
     --------
