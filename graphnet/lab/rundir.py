@@ -235,7 +235,7 @@ class RunDir:
         ...     RunDir(d).check(resume=False, force=True)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        graphnet.errors.InputError: run: --force refused: ... is not a graphnet run (no state.json); it holds notes.txt; ...
+        graphnet.errors.InputError: run: --force refused: ...not a graphnet run (no state.json); ...
         """
         if resume and force:
             raise InputError("run: resume and force exclude each other")
@@ -405,7 +405,8 @@ def remove_temporaries(run_dir) -> list:
     ...     os.makedirs(os.path.join(d, "plots"))
     ...     for name in (".tmp-rounds-ab12cd34.png", ".tmp-notes.txt"):
     ...         _ = open(os.path.join(d, "plots", name), "w").close()
-    ...     [os.path.basename(p) for p in remove_temporaries(d)], os.listdir(os.path.join(d, "plots"))
+    ...     gone = [os.path.basename(p) for p in remove_temporaries(d)]
+    ...     gone, os.listdir(os.path.join(d, "plots"))
     (['.tmp-rounds-ab12cd34.png'], ['.tmp-notes.txt'])
     """
     removed = []
