@@ -5,8 +5,10 @@ graphnet's quick benchmarks) a 2-thread call gains little on an idle machine and
 lot on a busy one: each call waits for a core that another process holds. Measured on the
 2-core reference machine (OpenBLAS 0.3, float64): a digits CNN epoch, whose largest product
 is about 2e6 flops, took 32-37 ms idle with either 1 or 2 threads, but beside one busy
-process 123-163 ms with 2 threads against 34-40 ms with 1; products of 3e7-4e8 flops gained
-0.9-1.7x from a second thread, and lost up to 4x under load. Hence :data:`CROSSOVER_FLOPS`.
+process 123-163 ms with 2 threads against 34-40 ms with 1. With other work on the machine
+(load 5-6), MLP epochs whose largest product is 2.6e7 or 4.1e8 flops were 1.3x and 1.5x
+slower on 2 threads, 8.2e8 even, and 1.6e9-6.6e9 flops 1.3-1.4x faster. Hence
+:data:`CROSSOVER_FLOPS`.
 
 The thread count can change the last bits of a large product (OpenBLAS partitions it
 differently), so the choice depends only on the work's size and the cores this process
@@ -27,7 +29,7 @@ __all__ = ["CROSSOVER_FLOPS", "available_cores", "blas_threads", "model_flops", 
            "blas_thread_count"]
 
 #: Matrix products below this many flops (2 m k n) run on one BLAS thread.
-CROSSOVER_FLOPS = 1e8
+CROSSOVER_FLOPS = 1e9
 
 
 def available_cores() -> int:
@@ -66,7 +68,7 @@ def blas_threads(flops, *, cores=None) -> int:
 
     Examples
     --------
-    >>> blas_threads(2e6, cores=2), blas_threads(5e8, cores=2), blas_threads(5e8, cores=1)
+    >>> blas_threads(2e6, cores=2), blas_threads(5e9, cores=2), blas_threads(5e9, cores=1)
     (1, 2, 1)
     """
     if isinstance(flops, bool) or not isinstance(flops, (int, float)) or not (
