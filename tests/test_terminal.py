@@ -56,11 +56,12 @@ def _run_in_tmux(tmp_path, cols, rows, args, timeout=180):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-@pytest.mark.parametrize("cols, rows", [(80, 24), (120, 40)])
-def test_run_in_a_terminal_leaves_a_clean_screen(tmp_path, cols, rows):
+@pytest.mark.parametrize("cols, rows, workers", [(80, 24, 2), (120, 40, 2), (80, 24, 1)])
+def test_run_in_a_terminal_leaves_a_clean_screen(tmp_path, cols, rows, workers):
+    # one worker: the jobs train in this process, where fit's own bar must stay off too
     cfg = _config(tmp_path)
     lines = _run_in_tmux(tmp_path, cols, rows, ["run", str(cfg), "--out", str(tmp_path / "r"),
-                                                "--workers", "2", "--no-plots"])
+                                                "--workers", str(workers), "--no-plots"])
     assert "__exit 0" in lines, lines
     # the results table: once, each line whole, and nothing after it but the closing lines
     starts = [k for k, line in enumerate(lines) if line.startswith("| model |")]
