@@ -110,6 +110,12 @@ def test_train_cli_refuses_bad_mnist(tmp_path, capsys, case):
 
 
 def test_impossible_size_refused_with_an_estimate_before_building(tmp_path, capsys):
+    from graphnet.lab.budget import estimate_memory, format_bytes  # (first: fails fast on the base)
+
+    est = estimate_memory({"network": {"start": "layered", "sizes": [784, 10000000, 10]},
+                           "train": {"batch_size": 32, "dtype": "float64"}, "baselines": {"models": []}},
+                          {"graph_inputs": 784, "n_classes": 10})
+    assert format_bytes(est["parts"]["W (n_nodes x n_nodes)"]) == "728 TiB"  # the figure
     with pytest.raises(ConfigError, match=r"\[network\] hidden: a 2-10000000-2 layered network "
                                           r"\(10000004 nodes\) would need about 7\d\d TiB"):
         parse_config(XOR + "[network]\nhidden = [10000000]\n")
@@ -126,6 +132,10 @@ def test_impossible_size_refused_with_an_estimate_before_building(tmp_path, caps
 def test_absurd_plan_needs_yes(tmp_path, capsys):
     cfg = tmp_path / "long.toml"
     cfg.write_text(XOR.replace("rounds = 0", "rounds = 1000000000"))
+    # confirmed: it starts (and is stopped after round 0 here)
+    res = run_experiment(parse_config(cfg.read_text()), tmp_path / "yes", plots=False, yes=True,
+                         stop_after_round=0)
+    assert not res.complete and (tmp_path / "yes" / "metrics.csv").exists()
     out = tmp_path / "run"
     rc, _, err = _run(["run", str(cfg), "--out", str(out), "--no-plots"], capsys)
     assert rc == 2 and "1000000001 rounds" in err and "limit 100,000" in err and "--yes" in err
@@ -134,9 +144,6 @@ def test_absurd_plan_needs_yes(tmp_path, capsys):
     with pytest.raises(ConfigError, match=r"2020000 epochs in all \(limit 1,000,000\)"):
         run_experiment(epochs, tmp_path / "run2", plots=False)
     assert not (tmp_path / "run2").exists()
-    # confirmed: it starts (and is stopped after round 0 here)
-    res = run_experiment(parse_config(cfg.read_text()), out, plots=False, yes=True, stop_after_round=0)
-    assert not res.complete and (out / "metrics.csv").exists()
 
 
 # ----------------------------------------------------------------------------- csv and npz
