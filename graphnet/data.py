@@ -39,6 +39,7 @@ __all__ = [
     "check_dataset",
     "Dataset",
     "load_dataset",
+    "dataset_info",
     "DATASET_SPECS",
     "SCALES",
 ]
@@ -427,6 +428,13 @@ def load_idx_pair(images_path, labels_path, *, scale: str = "unit", dtype=np.flo
     """
     _check_choice(scale, SCALES, "scale", "load_idx_pair")
     dt = _float_dtype(dtype, "load_idx_pair")
+    images, labels = _idx_pair_raw(images_path, labels_path)
+    X = _scale_pixels(images, 255.0, scale, dt)[:, None, :, :]  # (n, 1, h, w)
+    return X, labels.astype(np.int64)
+
+
+def _idx_pair_raw(images_path, labels_path) -> tuple[np.ndarray, np.ndarray]:
+    """The raw (cached, read-only) images and labels of an IDX pair, shapes and counts checked."""
     ipath, lpath = os.fspath(images_path), os.fspath(labels_path)
     images = _read_idx_cached(ipath)
     labels = _read_idx_cached(lpath)
@@ -447,8 +455,7 @@ def load_idx_pair(images_path, labels_path, *, scale: str = "unit", dtype=np.flo
         )
     if images.shape[0] == 0:
         raise DataError(f"load_idx_pair: {ipath}: contains no images")
-    X = _scale_pixels(images, 255.0, scale, dt)[:, None, :, :]  # (n, 1, h, w)
-    return X, labels.astype(np.int64)
+    return images, labels
 
 
 def _mnist_candidates(prefix: str, kind: str, idx: int) -> list[str]:
@@ -795,6 +802,68 @@ class Dataset:
     """Shape of one sample: (features,) or (channels, height, width)."""
 
 
+def dataset_info(spec: str, *, n_classes: int | None = None, label: str | None = None,
+                 test_size: float = 0.2) -> dict:
+    """Check a dataset whole and say what it holds, without converting or splitting it.
+
+    This is what :func:`load_dataset` would find wrong, found cheaply: both MNIST splits are
+    read (and cached, so the later load reads nothing again) with their counts, shapes and
+    labels checked, a csv or npz file is read and checked; pixels are not converted.
+
+    Parameters
+    ----------
+    spec : str
+        One of :data:`DATASET_SPECS`.
+    n_classes, label, test_size
+        As for :func:`load_dataset` (a csv or npz file must have enough samples to split).
+
+    Returns
+    -------
+    dict
+        ``{"input_shape": tuple, "n_classes": int}`` (digits: the image shape (1, 8, 8)).
+
+    Raises
+    ------
+    InputError, DataError, FileNotFoundError
+        As :func:`load_dataset`.
+
+    Examples
+    --------
+    >>> dataset_info("xor")
+    {'input_shape': (2,), 'n_classes': 2}
+    """
+    from graphnet.datafiles import check_labels, load_csv, load_npz
+
+    base, _, path = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    if base in ("digits", "digits-image", "xor", "spirals") and not path:
+        if n_classes is not None or label is not None:
+            load_dataset(spec, n_classes=n_classes, label=label)  # raises the usual InputError
+        shape = (1, 8, 8) if base.startswith("digits") else (2,)
+        return {"input_shape": shape, "n_classes": 10 if base.startswith("digits") else 2}
+    if base not in ("mnist", "csv", "npz") or not path or (label is not None and base != "csv"):
+        load_dataset(spec, n_classes=n_classes, label=label)  # raises the usual InputError
+    if base == "mnist":
+        pairs = {split: _mnist_files(path, split) for split in ("train", "test")}
+        raw = {split: _idx_pair_raw(f["images"], f["labels"]) for split, f in pairs.items()}
+        if raw["train"][0].shape[1:] != raw["test"][0].shape[1:]:
+            raise DataError(f"load_dataset: {path}: train images have shape {(1, *raw['train'][0].shape[1:])} "
+                            f"but test images {(1, *raw['test'][0].shape[1:])}; expected the same")
+        k = check_labels({pairs[s]["labels"]: raw[s][1] for s in pairs}, n_classes=n_classes)
+        return {"input_shape": (1, *raw["train"][0].shape[1:]), "n_classes": k}
+    X, y = load_csv(path, label=label) if base == "csv" else load_npz(path)
+    k = check_labels({path: y}, n_classes=n_classes)
+    _split_file(path, np.arange(len(y))[:, None], y, test_size, 0)
+    return {"input_shape": tuple(X.shape[1:]), "n_classes": k}
+
+
+def _split_file(path: str, X, y, test_size, seed):
+    """:func:`train_test_split` of a user's file, its errors naming the file."""
+    try:
+        return train_test_split(X, y, test_size=test_size, seed=seed)
+    except DataError as exc:
+        raise DataError(f"{path}: {len(y)} samples are too few to split: {exc}") from None
+
+
 def load_dataset(
     spec: str,
     *,
@@ -920,10 +989,7 @@ def load_dataset(
     if base in ("csv", "npz"):
         X, y = load_csv(path, label=label, dtype=dt) if base == "csv" else load_npz(path, dtype=dt)
         k = check_labels({path: y}, n_classes=n_classes)
-        try:
-            X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, seed=rng)
-        except DataError as exc:
-            raise DataError(f"{path}: {len(y)} samples are too few to split: {exc}") from None
+        X_train, X_test, y_train, y_test = _split_file(path, X, y, test_size, rng)
         return Dataset(X_train, y_train, X_test, y_test, k, spec, tuple(X.shape[1:]))
     if base == "spirals":
         X, y = spirals(400 if n_samples is None else n_samples, rng, dtype=dt)

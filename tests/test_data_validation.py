@@ -296,3 +296,9 @@ def test_bad_npz_through_cli_and_config(tmp_path, capsys):
     cfg.write_text(XOR.replace('"xor"', '"npz:d.npz"'))
     with pytest.raises(ConfigError, match=r"c.toml: \[data\] dataset: cannot use the npz data: .*d.npz"):
         load_config(cfg)
+
+
+def test_config_refuses_a_file_too_small_to_split(tmp_path):
+    (tmp_path / "two.csv").write_text("1,2,0\n1,3,1\n")
+    with pytest.raises(ConfigError, match=r"\[data\] dataset: .*two.csv: 2 samples are too few to split"):
+        parse_config(XOR.replace('"xor"', '"csv:two.csv"'), base_dir=str(tmp_path))

@@ -512,15 +512,14 @@ def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     elif base in ("xor", "spirals"):
         info = {"input_shape": (2,), "n_classes": 2}
     else:
-        from graphnet.data import load_dataset
+        from graphnet.data import dataset_info
 
         # every file whole (both MNIST splits, every label) before anything runs
         try:
-            ds = load_dataset(dataset, seed=0, test_size=out["test_size"],
-                              n_classes=out.get("n_classes"), label=out.get("label"))
+            info = dataset_info(dataset, n_classes=out.get("n_classes"), label=out.get("label"),
+                                test_size=out["test_size"])
         except (GraphnetError, OSError) as exc:
             c.fail("[data] dataset", f"cannot use the {base} data: {exc}")
-        info = {"input_shape": tuple(ds.input_shape), "n_classes": ds.n_classes}
     info["image"] = len(info["input_shape"]) == 3
     return out, info
 
