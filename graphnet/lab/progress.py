@@ -3,8 +3,9 @@
 Three modes (see :func:`display_mode`):
 
 ``"bar"``
-    stderr is a terminal: a single line, redrawn in place (carriage return, then erase to
-    the end of the line), never wider than the terminal so it never wraps. It holds one
+    stderr is a terminal: a single line, redrawn in place (a carriage return, the text, and
+    spaces over what the last one left: no escape codes, so any console shows it), never
+    wider than the terminal so it never wraps. It holds one
     overall bar of the run's rounds and the status of the running jobs. It is erased when
     the display closes, so nothing of it can remain inside or after the results table.
 ``"lines"``
@@ -31,7 +32,6 @@ __all__ = ["MODES", "display_mode", "RunDisplay"]
 
 MODES = ("bar", "lines", "off")
 
-_CLEAR = "\r\x1b[K"  # carriage return, erase to the end of the line
 _MIN_INTERVAL = 0.1  # seconds between two redraws of the bar
 
 
@@ -121,7 +121,8 @@ class RunDisplay:
         self.first = self.finished
         self.running = {}  # key -> (round, epoch)
         self.t0 = clock()
-        self._drawn = self._closed = False
+        self._drawn = 0  # length of the bar's text on the screen
+        self._closed = False
         self._last_draw = None
         self._pad = max((len(v) for v in self.labels.values()), default=0)
         self._showwarning = None
@@ -216,13 +217,14 @@ class RunDisplay:
         if not force and self._last_draw is not None and now - self._last_draw < _MIN_INTERVAL:
             return
         self._last_draw = now
-        self._write(_CLEAR + self.line(self._terminal_width()))
-        self._drawn = True
+        text = self.line(self._terminal_width())
+        self._write("\r" + text + " " * (self._drawn - len(text)))
+        self._drawn = len(text)
 
     def _erase(self) -> None:
         if self._drawn:
-            self._write(_CLEAR)
-            self._drawn = False
+            self._write("\r" + " " * self._drawn + "\r")
+            self._drawn = 0
 
     def _write(self, text: str) -> None:
         try:
