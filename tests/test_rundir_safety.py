@@ -220,6 +220,27 @@ def test_resume_of_a_complete_run_does_nothing(tmp_path, xor_cfg, capsys):
     assert res.complete and res.already_complete and res.table
 
 
+def test_a_run_stopped_while_plotting_resumes_and_draws(tmp_path, monkeypatch):
+    from graphnet.lab import plots
+
+    cfg = parse_config(XOR, source="xor.toml")
+    out = tmp_path / "run"
+    real = plots.plot_run
+
+    def interrupted(path, **kw):
+        raise KeyboardInterrupt  # as a Ctrl-C in the middle of the figures
+
+    monkeypatch.setattr(plots, "plot_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(cfg, out, progress=False)
+    assert rd.read_state(out)["complete"] is False  # every round done, the figures not
+    monkeypatch.setattr(plots, "plot_run", real)
+    res = run_experiment(cfg, out, resume=True, progress=False)
+    assert res.complete and not res.already_complete
+    assert rd.read_state(out)["complete"] is True
+    assert any(name.endswith(".png") for name in os.listdir(out / "plots"))
+
+
 # ----------------------------------------------------------------------------- file modes
 
 

@@ -924,7 +924,9 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
         merge_parts(run.path, cfg)
     monitor.jobs = {j.key: run.completed_round(j.model, j.seed) for j in jobs}
     complete = all(r >= cfg.rounds for r in monitor.jobs.values())
-    monitor.write(complete)
+    # "complete" goes into state.json only once the summary and the figures are written:
+    # a run killed while plotting resumes and draws them
+    monitor.write(False)
     from graphnet.lab.summary import summary_table, write_summary
 
     table = []
@@ -944,6 +946,7 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
                                      f"{time.perf_counter() - started:.1f} s")
                 write_summary(run.path)  # again, now linking the figures
         table = summary_table(rd.read_metrics(run.path))
+        monitor.write(True)
     return RunResult(run.path, complete, cfg, table, time.perf_counter() - t0)
 
 
