@@ -487,7 +487,7 @@ def _read_csv(path: str, label):
         if len(row) != n_cols:
             raise DataError(f"{path}: line {line}: expected {n_cols} columns "
                             f"({'as the header' if header else 'as the first row'}), found {len(row)}")
-    names = header or [f"column {j + 1}" for j in range(n_cols)]
+    names = [f"column {j + 1}" + (f" ({header[j]})" if header else "") for j in range(n_cols)]
     if label is None:
         label_col = n_cols - 1
     elif header is None:
@@ -506,7 +506,7 @@ def _read_csv(path: str, label):
             for j, cell in enumerate(row):
                 if not _is_number(cell):
                     what = "label" if j == label_col else "feature"
-                    raise DataError(f"{path}: line {line}, column {j + 1} ({names[j]}): "
+                    raise DataError(f"{path}: line {line}, {names[j]}: "
                                     f"{cell!r} is not a number (a {what} must be numeric)")
         raise
     lines = np.array([line for line, _ in rows])
@@ -515,13 +515,13 @@ def _read_csv(path: str, label):
     if bad.any():
         r, j = (int(v[0]) for v in np.nonzero(bad))
         j = j + (j >= label_col)
-        raise DataError(f"{path}: line {lines[r]}, column {j + 1} ({names[j]}): "
+        raise DataError(f"{path}: line {lines[r]}, {names[j]}: "
                         f"{rows[r][1][j].strip()!r} is not finite; features must be finite numbers")
     y = values[:, label_col]
     bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)) | (y < 0))
     if bad.size:
         r = int(bad[0])
-        raise DataError(f"{path}: line {lines[r]}, column {label_col + 1} ({names[label_col]}): "
+        raise DataError(f"{path}: line {lines[r]}, {names[label_col]}: "
                         f"label {rows[r][1][label_col].strip()!r} is not an integer >= 0; "
                         f"labels must be integers 0..K-1")
     return features, y.astype(np.int64), lines
@@ -596,6 +596,11 @@ def _check_classes(path: str, y: np.ndarray, where) -> None:
 
 
 def _read_npz(path: str):
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic[:4] != b"PK\x03\x04" and magic != b"\x93NUMPY":  # zip (.npz) or a lone .npy
+        raise DataError(f"{path}: not a NumPy .npz archive (no zip signature); expected a file "
+                        f"written by numpy.savez(path, X=X, y=y)")
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

@@ -95,6 +95,26 @@ def config(id, text, match, files=None):
                code=2, match=match)
 
 
+def run_in(id, args, match, files):
+    """`graphnet run ok.toml ARGS` refused: the user's files stay as they are."""
+    return Row(id, {"ok.toml": XOR, **files}, argv=["run", "ok.toml", *args, "--no-plots"],
+               code=2, match=match)
+
+
+def _npz(**arrays) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _apply(op, **args):
+    from graphnet.graph.network import GraphNetwork
+    from graphnet.graph.operators import apply
+
+    return apply(GraphNetwork.layered([2, 2], seed=0), op, **args)
+
 ROWS = [
     # ------------------------------------------------------------------ configs
     config("config-not-toml", "rounds = = 1\n", "not valid TOML"),
@@ -211,7 +231,98 @@ ROWS = [
         argv=["run", "ok.toml", "--out", "runs/ok", "--no-plots"], code=2, match="runs/ok"),
     Row("rundir-out-is-a-file", {"ok.toml": XOR, "out.txt": "mine"},
         argv=["run", "ok.toml", "--out", "out.txt", "--no-plots"], code=2, match="out.txt"),
+    run_in("rundir-force-user-folder", ["--out", "mine", "--force"], "mine is not a graphnet run",
+           {"mine/notes.txt": "mine"}),
+    run_in("rundir-force-current-dir", ["--out", ".", "--force"], "current directory",
+           {"notes.txt": "mine"}),
+    run_in("rundir-force-parent-dir", ["--out", "sub/..", "--force"], "current directory",
+           {"sub/notes.txt": "mine"}),
+    run_in("rundir-force-run-holding-user-file", ["--out", "r", "--force"], "notes.txt",
+           {"r/state.json": '{"version": 1, "complete": true, "jobs": {}}',
+            "r/notes.txt": "mine"}),
+    run_in("rundir-force-other-format-version", ["--out", "r", "--force"], "r",
+           {"r/state.json": '{"version": 99, "complete": true, "jobs": {}}'}),
+    run_in("rundir-resume-user-metrics", ["--out", "mine", "--resume"], "not a graphnet run",
+           {"mine/metrics.csv": "my,own,table\n"}),
+    run_in("rundir-resume-user-config", ["--out", "mine", "--resume"], "not a graphnet run",
+           {"mine/config.toml": "mine = 1\n"}),
+    cli("rundir-compare-out-toml", ["compare", "norun", "--out", "x.toml"], ".png, .pdf, .svg"),
+    cli("rundir-compare-out-dir", ["compare", "norun", "--out", "figs"], "is a directory",
+        files={"figs/keep.txt": "mine"}),
+    cli("rundir-plot-state-only", ["plot", "r"], "r",
+        files={"r/state.json": '{"version": 1, "complete": false, "jobs": {}}'}),
+    # ------------------------------------------------------------------ checked whole, early
+    config("data-mnist-label-255", _toml().replace('"xor"', '"mnist:mnist"'), "255",
+           files=_mnist_dir(labels=[0, 1, 2, 3] * 4 + [255, 0, 1, 2])),
+    config("data-mnist-truncated-train", _toml().replace('"xor"', '"mnist:mnist"'),
+           "train-images", files=_mnist_dir(truncate_train=True)),
+    cli("data-train-mnist-label-255", ["train", "--data", "mnist:mnist", "--model", "mlp"], "255",
+        files=_mnist_dir(labels=[0, 1, 2, 3] * 4 + [255, 0, 1, 2])),
+    config("data-label-over-n-classes",
+           _toml().replace('"xor"', '"mnist:mnist"\nn_classes = 3'),
+           "out of range for n_classes = 3",
+           files=_mnist_dir()),
+    cli("data-csv-missing", ["train", "--data", "csv:none.csv"], "none.csv: no such file"),
+    cli("data-csv-not-a-number", ["train", "--data", "csv:d.csv", "--model", "mlp"], "abc",
+        files={"d.csv": "1,2,0\n3,abc,1\n" * 10}),
+    cli("data-csv-ragged", ["train", "--data", "csv:d.csv", "--model", "mlp"], "expected 3 columns",
+        files={"d.csv": "1,2,0\n3,1\n" * 10}),
+    cli("data-csv-float-label", ["train", "--data", "csv:d.csv", "--model", "mlp"],
+        "d.csv: line 1, column 3: label '0.5' is not an integer",
+        files={"d.csv": "1,2,0.5\n3,1,1\n" * 10}),
+    cli("data-csv-one-class", ["train", "--data", "csv:d.csv", "--model", "mlp"], "class",
+        files={"d.csv": "1,2,0\n3,1,0\n" * 10}),
+    cli("data-csv-label-unknown", ["train", "--data", "csv:d.csv", "--label", "kind",
+                                   "--model", "mlp"], "kind",
+        files={"d.csv": "a,b,c\n" + "1,2,0\n3,1,1\n" * 10}),
+    cli("data-csv-nan-feature", ["train", "--data", "csv:d.csv", "--model", "mlp"],
+        "d.csv: line 1, column 2: 'nan' is not finite",
+        files={"d.csv": "1,nan,0\n3,1,1\n" * 10}),
+    cli("data-npz-missing-X", ["train", "--data", "npz:d.npz", "--model", "mlp"], "X",
+        files={"d.npz": _npz(y=np.arange(20) % 2)}),
+    cli("data-npz-lengths", ["train", "--data", "npz:d.npz", "--model", "mlp"],
+        "holds 20 samples but 'y' 19", files={"d.npz": _npz(X=np.zeros((20, 3)), y=np.arange(19) % 2)}),
+    cli("data-npz-not-npz", ["train", "--data", "npz:d.npz", "--model", "mlp"],
+        "d.npz: not a NumPy .npz archive (no zip signature)", files={"d.npz": "plain text"}),
+    config("size-hidden-huge", _toml("[network]\nhidden = [10000000]\n"), "TiB"),
+    config("size-rounds-absurd", _toml().replace("rounds = 0", "rounds = 1000000000"), "--yes"),
+    # ------------------------------------------------------------------ operators, networks
+    api("op-F-overflows", lambda p: _apply("F", src=0, dst=1, k=1e300), errors.OperatorError,
+        "too large to train"),
+    api("op-N-infinite", lambda p: _apply("N", i=0, j=3, value=float("inf")), errors.GraphnetError,
+        "value"),
+    cli("cli-ops-unknown", ["ops", "Z"], "known: A threshold"),
+    cli("cli-show-missing", ["show", "none.json"], "none.json"),
+    cli("cli-show-not-a-network", ["show", "n.json"], "not a graphnet network",
+        files={"n.json": '{"a": 1}'}),
+    cli("cli-show-a-directory", ["show", "d"], "d: is a directory", files={"d/keep.txt": "mine"}),
+    cli("cli-export-format", ["export", "n.json", "--format", "png"], "choose from 'graphml'",
+        files={"n.json": _network_json()}),
+    cli("cli-export-exists", ["export", "n.json", "--format", "graphml"], "n.graphml",
+        files={"n.json": _network_json(), "n.graphml": "mine"}),
+    cli("cli-export-onto-input", ["export", "n.json", "--format", "json", "--out", "n.json",
+                                  "--force"], "n.json", files={"n.json": _network_json()}),
+    cli("cli-train-diverges", ["train", "--model", "mlp", "--lr", "1e6", "--epochs", "2"],
+        "try a lower learning rate"),
+    # ------------------------------------------------------------------ accepted on purpose
+    Row("ok-resume-missing-folder-starts-fresh", {"ok.toml": XOR},
+        argv=["run", "ok.toml", "--out", "fresh", "--resume", "--no-plots", "--no-progress"],
+        accepted="--resume where nothing was run yet is a fresh start (scripts can always pass it)",
+        check=lambda p, out: (p / "fresh" / "metrics.csv").is_file()),
+    Row("ok-force-empty-folder", {"ok.toml": XOR, "empty": None},
+        argv=["run", "ok.toml", "--out", "empty", "--force", "--no-plots", "--no-progress"],
+        accepted="an empty folder holds nothing to lose; --force is harmless there",
+        check=lambda p, out: (p / "empty" / "metrics.csv").is_file()),
+    Row("ok-seeds-trailing-comma", {"ok.toml": XOR},
+        argv=["run", "ok.toml", "--seeds", "0,1,", "--out", "r", "--no-plots", "--no-progress"],
+        accepted="a trailing comma in a list of seeds is a common typing habit",
+        check=lambda p, out: "2 seeds" in out),
+    Row("ok-csv-with-header", {"d.csv": "a,b,label\n" + "0,0,0\n1,1,1\n" * 20},
+        argv=["train", "--data", "csv:d.csv", "--model", "mlp", "--epochs", "1"],
+        accepted="a non-numeric first row of a csv file is its header",
+        check=lambda p, out: "test accuracy" in out),
 ]
+
 
 
 def _read_idx(path):
@@ -270,7 +381,9 @@ def _make(root: Path, files: dict) -> None:
     for rel, content in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
+        if content is None:  # an empty folder
+            p.mkdir()
+        elif isinstance(content, bytes):
             p.write_bytes(content)
         else:
             p.write_text(content)
@@ -290,7 +403,7 @@ def test_bad_input(row, tmp_path, monkeypatch, capsys):
         out, err = capsys.readouterr()
         if row.accepted:
             assert code == 0, err
-            row.check(tmp_path, out)
+            assert row.check(tmp_path, out), out
             return
         assert code == row.code, f"exit {code}; stderr: {err}"
         assert "Traceback" not in err
