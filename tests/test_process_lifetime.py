@@ -180,3 +180,46 @@ def test_a_second_run_on_the_same_directory_is_refused_with_the_pid(tmp_path):
         assert glob.glob(os.path.join(out, "parts", "*", "*", "round*.json"))
     finally:
         cleanup(first, workers)
+
+
+_FAILED_JOB_THEN_CTRL_C = """
+import os, signal, sys, threading, time, types
+from graphnet.lab import runner
+
+def fake(job):  # job 0 fails at once; job 1 runs on (its pid in a file)
+    if job.seed == 0:
+        time.sleep(0.3)
+        raise RuntimeError("job 0 failed")
+    with open(sys.argv[1], "w") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(60)
+
+runner._worker_run = fake  # forked workers inherit it
+jobs = [types.SimpleNamespace(model="mlp", seed=s, key=f"{s}/mlp") for s in (0, 1)]
+threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # while the pool waits
+try:
+    runner._run_pool(jobs, 2, lambda *a, **k: None)
+except BaseException as exc:
+    print("raised", type(exc).__name__, flush=True)
+"""
+
+
+def test_ctrl_c_after_a_failed_job_stops_the_running_ones(tmp_path):
+    # a job's error makes the pool wait for the running jobs; Ctrl-C then must stop them
+    # (they ignore SIGINT) and let the parent exit, not hang until they end
+    pid_file = tmp_path / "worker.pid"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-c", _FAILED_JOB_THEN_CTRL_C, str(pid_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    worker = set()
+    try:
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the parent hung after Ctrl-C while the pool waited for a job")
+        assert "raised KeyboardInterrupt" in out.decode(), err.decode()
+        worker = {int(pid_file.read_text())}
+        assert gone_within(worker, 5)
+    finally:
+        cleanup(proc, worker)

@@ -987,6 +987,11 @@ def _run_pool(jobs: list, workers: int, monitor: _Monitor) -> None:
     except BaseException:
         for f in pending:
             f.cancel()
-        pool.shutdown(wait=True)  # the running jobs finish their rounds
+        processes = list((pool._processes or {}).values())
+        try:
+            pool.shutdown(wait=True)  # the running jobs finish their rounds
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM while waiting: stop them now
+            stop_processes(processes)
+            raise
         raise
     pool.shutdown(wait=True)
