@@ -233,9 +233,14 @@ def cmd_train(args) -> int:
 
 def cmd_audit(args) -> int:
     """``graphnet audit``: run the audit, print it, optionally write Markdown."""
+    import os
+
     from graphnet.audit import run_audit
+    from graphnet.errors import InputError
     from graphnet.fileio import atomic_write_text
 
+    if args.markdown and os.path.isdir(args.markdown):  # before the audit's work
+        raise InputError(f"--markdown {args.markdown}: is a directory; expected a file name")
     report = run_audit(seed=args.seed)
     print(report.table())
     if args.markdown:

@@ -521,3 +521,12 @@ def test_print_config_of_a_bad_config_is_a_clear_error(tmp_path, monkeypatch, ca
     assert rc == 2 and out == ""
     assert err == "graphnet run: error: bad.toml: [train] lr: expected a positive number, got -1\n"
     assert _tree(tmp_path) == before
+
+
+def test_audit_markdown_into_a_directory_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    rc, out, err = _run(["audit", "--markdown", "reports"], capsys)
+    assert rc == 2 and out == ""
+    assert err.startswith("graphnet audit: error: --markdown reports: is a directory"), err
+    assert _tree(tmp_path) == {} and os.listdir(tmp_path / "reports") == []
