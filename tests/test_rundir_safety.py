@@ -164,6 +164,23 @@ def test_plain_run_into_a_user_folder_says_it_is_not_a_run(tmp_path, xor_cfg, ca
     assert tree(user) == before
 
 
+@pytest.mark.parametrize("how", ["file", "link"])
+def test_a_user_lock_file_is_not_taken_for_the_run_lock(tmp_path, xor_cfg, capsys, how):
+    # a folder holding only a user's .lock is not empty: taking the lock would truncate it
+    user, notes = tmp_path / "mine", tmp_path / "notes.txt"
+    user.mkdir()
+    notes.write_text("my notes\n")
+    if how == "file":
+        (user / ".lock").write_text("my notes\n")
+    else:
+        os.symlink(notes, user / ".lock")
+    before, notes_before = tree(user), notes.read_bytes()
+    for extra in ((), ("--resume",), ("--force",)):
+        assert run_cli(xor_cfg, "--out", user, *extra) == 2
+        assert "not a graphnet run" in capsys.readouterr().err
+        assert tree(user) == before and notes.read_bytes() == notes_before
+
+
 def test_resume_removes_stale_temporaries_only(tmp_path, xor_cfg):
     cfg = parse_config(XOR, source="xor.toml")
     out = tmp_path / "run"

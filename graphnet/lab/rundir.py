@@ -321,10 +321,28 @@ class RunDir:
 
 
 def _contents(path) -> list:
-    """The entries of a directory that count (not the lock, not temporaries); [] if none."""
+    """The entries of a directory that count (not our lock, not temporaries); [] if none."""
     if not os.path.isdir(path):
         return []
-    return sorted(n for n in os.listdir(path) if n != LOCK_NAME and not is_temporary(n))
+    return sorted(n for n in os.listdir(path)
+                  if not (n == LOCK_NAME and _own_lock(os.path.join(path, n)))
+                  and not is_temporary(n))
+
+
+def _own_lock(path) -> bool:
+    """Whether ``path`` (a ``.lock``) can be graphnet's: a plain file holding a pid or nothing.
+
+    Anything else (a user's ``.lock``, a link) counts as the directory's content: taking
+    the lock truncates the file.
+    """
+    if os.path.islink(path) or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(65)
+    except OSError:
+        return False
+    return re.fullmatch(rb"\d{0,20}\n?", text) is not None
 
 
 def _listing(names, limit: int = 5) -> str:
