@@ -726,6 +726,16 @@ def test_cli_plot_bad_dir(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "missing")]) == 2
 
 
+def test_cli_plot_refuses_a_plots_file(tmp_path, capsys):
+    path = tmp_path / "run"
+    write_fake_run(path, seeds=(0,), rounds=1, sizes=(2, 3, 2))
+    (path / "plots").write_text("mine\n")
+    assert main(["plot", str(path), "--no-gif"]) == 2
+    err = capsys.readouterr().err
+    assert "graphnet plot: error:" in err and "is not a folder" in err, err
+    assert (path / "plots").read_text() == "mine\n"
+
+
 def test_cli_compare(tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     write_fake_run(a, models=("graph", "mlp"), seeds=(0,), rounds=1)

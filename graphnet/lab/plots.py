@@ -1376,6 +1376,9 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
     if not run.metrics:
         raise DataError(f"{run.path / 'metrics.csv'}: no rows yet; nothing to plot")
     out = run.path / "plots"
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a folder; the figures go into "
+                        f"{run.path}/plots/ (move that file away)")
     out.mkdir(exist_ok=True)
     name = run.path.resolve().name
     written = [
