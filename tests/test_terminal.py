@@ -145,6 +145,21 @@ def test_bar_is_one_line_never_wider_than_the_terminal_and_erased_on_close():
     assert out.getvalue().endswith(" \rafter\n")  # a note after close: no bar again
 
 
+def test_a_warning_in_a_forked_worker_does_not_draw_the_bar(monkeypatch):
+    import warnings
+
+    d, out, now = _bar()
+    d.start("0/graph", 0)
+    drawn = out.getvalue()
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # as in a pool worker forked from here
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("from a worker")
+    monkeypatch.undo()
+    assert out.getvalue() == drawn  # the worker's copy of the bar stays undrawn
+    d.close()
+
+
 def test_bar_counts_rounds_of_all_jobs_and_resumed_ones():
     d, out, now = _bar(done={"0/graph": 1, "0/mlp": -1})
     assert d.line(200).startswith("rounds 2/8 [###---------]")

@@ -126,6 +126,7 @@ class RunDisplay:
         self._last_draw = None
         self._pad = max((len(v) for v in self.labels.values()), default=0)
         self._showwarning = None
+        self._pid = os.getpid()  # a forked pool worker inherits the hook below, not the bar
         if mode == "bar":  # a warning would land in the middle of the bar's line
             self._showwarning = warnings.showwarning
             warnings.showwarning = self._warning
@@ -234,4 +235,9 @@ class RunDisplay:
             pass
 
     def _warning(self, message, category, filename, lineno, file=None, line=None):
+        if os.getpid() != self._pid and self._showwarning is not None:
+            # in a forked worker: a plain warning; drawing this copy's stale bar would leave
+            # a line the parent's display does not know of (and cannot erase)
+            self._showwarning(message, category, filename, lineno, file, line)
+            return
         self.note(warnings.formatwarning(message, category, filename, lineno, line).rstrip())
