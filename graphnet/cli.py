@@ -436,6 +436,8 @@ def _say_how_to_continue(args, out, stop) -> None:
         words += ["--seeds", ",".join(map(str, args.seeds))]
     if not args.plots:
         words.append("--no-plots")
+    if args.yes:  # the plan's check runs again on resume
+        words.append("--yes")
     how = "terminated" if isinstance(stop, Terminated) else "interrupted"
     print(f"graphnet run: {how}; continue with: {shlex.join(words + ['--resume'])}",
           file=sys.stderr)

@@ -223,3 +223,19 @@ def test_ctrl_c_after_a_failed_job_stops_the_running_ones(tmp_path):
         assert gone_within(worker, 5)
     finally:
         cleanup(proc, worker)
+
+
+def test_the_resume_command_keeps_yes(tmp_path, monkeypatch, capsys):
+    # a plan confirmed with --yes is checked again on resume: the hint must keep --yes
+    from graphnet.cli import main
+    from graphnet.lab import runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_experiment", interrupted)
+    cfg = xor_config(tmp_path / "big.toml", rounds=2)
+    out = tmp_path / "run"
+    assert main(["run", str(cfg), "--out", str(out), "--yes", "--no-progress"]) == 130
+    err = capsys.readouterr().err
+    assert f"continue with: graphnet run {cfg} --out {out} --yes --resume" in err, err
