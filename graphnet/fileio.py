@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -56,6 +57,18 @@ def current_umask() -> int:
     return mask
 
 
+def _new_mode(path: Path) -> int:
+    """The mode of a file replacing ``path``: an existing file's (a private 0600 file stays
+    private), else ``0o666`` less the umask."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~current_umask()
+
+
 def atomic_write(path, write) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then move it into place.
 
@@ -63,7 +76,8 @@ def atomic_write(path, write) -> Path:
     crash) see either the previous file or the whole new one. Missing parent folders are
     made; the temporary file keeps ``path``'s suffix (for writers that go by it) and is
     removed if ``write`` raises. The file gets the mode any program's new file gets,
-    ``0o666`` less the umask (``mkstemp`` alone would make it ``0o600``). A process killed
+    ``0o666`` less the umask (``mkstemp`` alone would make it ``0o600``); a file it replaces
+    keeps its own mode (a private ``0o600`` file stays private). A process killed
     during ``write`` leaves the temporary (see :func:`is_temporary`).
 
     Parameters
@@ -91,7 +105,7 @@ def atomic_write(path, write) -> Path:
                                suffix=path.suffix)
     try:
         try:
-            os.fchmod(fd, 0o666 & ~current_umask())
+            os.fchmod(fd, _new_mode(path))
         finally:
             os.close(fd)
         write(tmp)

@@ -282,6 +282,27 @@ def test_files_honour_the_umask(tmp_path):
         os.umask(old)
 
 
+def test_a_replaced_file_keeps_its_mode(tmp_path, monkeypatch, capsys):
+    # --force (export, show --plot), compare --out, audit --markdown replace a user's file:
+    # a private one must not become readable by everyone
+    from graphnet.graph.network import GraphNetwork
+
+    monkeypatch.chdir(tmp_path)
+    old = os.umask(0o022)
+    try:
+        GraphNetwork.layered([2, 2, 1], seed=0).to_node_link("net.json")
+        private = tmp_path / "net.dot"
+        private.write_text("mine\n")
+        os.chmod(private, 0o600)
+        assert main(["export", "net.json", "--format", "dot", "--force"]) == 0
+        assert private.read_text() != "mine\n"
+        assert stat.S_IMODE(os.stat(private).st_mode) == 0o600
+        atomic_write_text(tmp_path / "new.md", "x")  # a new file: 0o666 less the umask
+        assert stat.S_IMODE(os.stat(tmp_path / "new.md").st_mode) == 0o644
+    finally:
+        os.umask(old)
+
+
 # ----------------------------------------------------------------------------- compare --out
 
 
