@@ -199,6 +199,18 @@ def test_resume_removes_stale_temporaries_only(tmp_path, xor_cfg):
     assert not [n for _, _, files in os.walk(out) for n in files if is_temporary(n)]
 
 
+def test_resume_leaves_temporary_names_in_a_users_folder(tmp_path):
+    # only where a run writes: a folder of the user's inside the run is not searched
+    cfg = parse_config(XOR, source="xor.toml")
+    out = tmp_path / "run"
+    run_experiment(cfg, out, stop_after_round=0, progress=False, plots=False)
+    mine = out / "notes" / ".tmp-draft-20240101.md"
+    mine.parent.mkdir()
+    mine.write_text("mine")
+    assert run_experiment(cfg, out, resume=True, progress=False, plots=False).complete
+    assert mine.read_text() == "mine"
+
+
 # ----------------------------------------------------------------------------- the lock
 
 

@@ -280,7 +280,7 @@ class RunDir:
         Call it holding :meth:`lock`. It checks again (:meth:`check`), then: a fresh run
         gets its marker ``state.json`` first; ``force`` deletes the run's own entries only
         (the lock stays, the folder itself too); ``resume`` removes the temporaries a
-        killed run left anywhere in it (:func:`remove_temporaries`).
+        killed run left where it writes (:func:`remove_temporaries`).
 
         Raises
         ------
@@ -413,8 +413,9 @@ def foreign_entries(run_dir) -> list:
 def remove_temporaries(run_dir) -> list:
     """Delete the temporaries (``.tmp-*`` of :func:`atomic_write`) a killed run left.
 
-    Returns the removed paths. Only names of atomic_write's pattern go; symbolic links
-    are not followed.
+    Returns the removed paths. Only names of atomic_write's pattern go, and only where a
+    run writes (its top level and RUN_FOLDERS): a folder of the user's inside the run is
+    left alone. Symbolic links are not followed.
 
     Examples
     --------
@@ -427,8 +428,12 @@ def remove_temporaries(run_dir) -> list:
     ...     gone, os.listdir(os.path.join(d, "plots"))
     (['.tmp-rounds-ab12cd34.png'], ['.tmp-notes.txt'])
     """
+    root = os.fspath(run_dir)
     removed = []
-    for folder, _, files in os.walk(os.fspath(run_dir)):
+    walks = [[(root, [], os.listdir(root))]]  # the top level, not its other folders
+    walks += [os.walk(os.path.join(root, name)) for name in RUN_FOLDERS
+              if not os.path.islink(os.path.join(root, name))]
+    for folder, _, files in (entry for walk in walks for entry in walk):
         for name in files:
             path = os.path.join(folder, name)
             if is_temporary(name) and os.path.isfile(path) and not os.path.islink(path):
