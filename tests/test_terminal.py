@@ -160,6 +160,21 @@ def test_a_warning_in_a_forked_worker_does_not_draw_the_bar(monkeypatch):
     d.close()
 
 
+def test_bar_stays_within_a_terminal_that_narrows():
+    d, out, now = _bar(width=80)
+    d.start("0/graph", 0)
+    d.start("0/mlp", 0)
+    before = len(out.getvalue())
+    assert d._drawn > 40
+    d.width = 30  # the user narrows the window: the blanking must not wrap either
+    now[0] += 1.0
+    d.epoch("0/graph", 0, 1)
+    d.note("a note")
+    d.close()
+    frames = out.getvalue()[before:].replace("\n", "\r").split("\r")
+    assert all(len(f) <= 29 for f in frames), frames
+
+
 def test_bar_counts_rounds_of_all_jobs_and_resumed_ones():
     d, out, now = _bar(done={"0/graph": 1, "0/mlp": -1})
     assert d.line(200).startswith("rounds 2/8 [###---------]")

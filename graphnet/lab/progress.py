@@ -218,13 +218,16 @@ class RunDisplay:
         if not force and self._last_draw is not None and now - self._last_draw < _MIN_INTERVAL:
             return
         self._last_draw = now
-        text = self.line(self._terminal_width())
-        self._write("\r" + text + " " * (self._drawn - len(text)))
+        width = self._terminal_width()
+        text = self.line(width)
+        # blank what the last bar left, but never past the (maybe narrowed) terminal's edge
+        self._write("\r" + text + " " * (min(self._drawn, width - 1) - len(text)))
         self._drawn = len(text)
 
     def _erase(self) -> None:
         if self._drawn:
-            self._write("\r" + " " * self._drawn + "\r")
+            blank = max(min(self._drawn, self._terminal_width() - 1), 0)
+            self._write("\r" + " " * blank + "\r")
             self._drawn = 0
 
     def _write(self, text: str) -> None:
