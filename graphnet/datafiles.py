@@ -574,7 +574,7 @@ def load_csv(path, *, label: str | None = None, dtype=np.float64) -> tuple[np.nd
     dt = np.dtype(dtype)
     X, y, lines = _cached(path, ("csv", label), lambda: _read_csv(path, label))
     _check_classes(path, y, lambda i: f"line {lines[i]}")
-    return X.astype(dt), y
+    return X.astype(dt, copy=False), y  # _cached gave a fresh copy already
 
 
 def _check_classes(path: str, y: np.ndarray, where) -> None:
@@ -677,4 +677,4 @@ def load_npz(path, *, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     dt = np.dtype(dtype)
     X, y = _cached(path, "npz", lambda: _read_npz(path))
     _check_classes(path, y, lambda i: f"array 'y' index {i}")
-    return X.astype(dt), y
+    return X.astype(dt, copy=False), y  # _cached gave a fresh copy already

@@ -302,3 +302,27 @@ def test_config_refuses_a_file_too_small_to_split(tmp_path):
     (tmp_path / "two.csv").write_text("1,2,0\n1,3,1\n")
     with pytest.raises(ConfigError, match=r"\[data\] dataset: .*two.csv: 2 samples are too few to split"):
         parse_config(XOR.replace('"xor"', '"csv:two.csv"'), base_dir=str(tmp_path))
+
+
+def test_npz_and_csv_are_copied_once_per_load(tmp_path):
+    # the cache hands out a fresh copy; converting it to the same dtype must not copy again
+    import tracemalloc
+
+    from graphnet.datafiles import load_csv, load_npz
+
+    X = np.random.default_rng(0).normal(size=(20000, 50))  # 8 MB
+    y = np.arange(20000) % 2
+    np.savez(tmp_path / "big.npz", X=X, y=y)
+    np.savetxt(tmp_path / "big.csv", np.column_stack([X[:2000], y[:2000]]), delimiter=",",
+               fmt=["%.6f"] * 50 + ["%d"])
+    for load, path, nbytes in ((load_npz, tmp_path / "big.npz", X.nbytes),
+                               (load_csv, tmp_path / "big.csv", X[:2000].nbytes)):
+        load(path)  # fills the cache
+        tracemalloc.start()
+        try:
+            back, _ = load(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert back.shape[0] in (20000, 2000)
+        assert peak < 1.5 * nbytes, (load.__name__, peak, nbytes)
