@@ -1,0 +1,110 @@
+"""The shared argument validators: one home for each check that several modules make.
+
+This module sits beside :mod:`graphnet.errors` at the bottom of the house: it imports only
+numpy and the exception family, so every layer (core, graph, data, lab) may use it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from graphnet.errors import InputTypeError
+
+__all__ = ["is_int", "is_real", "check_dtype", "float_dtype"]
+
+
+def is_int(x) -> bool:
+    """True for an integer (Python's or numpy's) that is not a bool.
+
+    Examples
+    --------
+    >>> is_int(3), is_int(np.int64(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    # np.bool_ is not a numbers.Integral, so excluding bool is enough
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def is_real(x) -> bool:
+    """True for a real number (Python's or numpy's) that is not a bool.
+
+    Examples
+    --------
+    >>> is_real(0.5), is_real(2), is_real(False), is_real("1")
+    (True, True, False, False)
+    """
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_dtype(dtype, where: str) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise InputTypeError.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+    where : str
+        Name of the caller, put first in the message.
+
+    Returns
+    -------
+    numpy.dtype
+
+    Raises
+    ------
+    InputTypeError
+        If ``dtype`` is not a dtype, or not float32 / float64.
+
+    Examples
+    --------
+    >>> check_dtype("float32", "f")
+    dtype('float32')
+    >>> check_dtype(np.int32, "f")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputTypeError: f: dtype must be float32 or float64, got int32
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise InputTypeError(f"{where}: dtype must be float32 or float64, got {dtype!r}") from exc
+    if dt.type not in (np.float32, np.float64):
+        raise InputTypeError(f"{where}: dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def float_dtype(dtype, where: str) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is any floating dtype, else raise InputTypeError.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+    where : str
+        Name of the caller, put first in the message.
+
+    Returns
+    -------
+    numpy.dtype
+
+    Raises
+    ------
+    InputTypeError
+        If ``dtype`` is not a dtype, or not a floating one.
+
+    Examples
+    --------
+    >>> float_dtype("float16", "f")
+    dtype('float16')
+    >>> float_dtype("int8", "f")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputTypeError: f: dtype must be a floating numpy dtype, got int8
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise InputTypeError(f"{where}: dtype must be a floating numpy dtype, got {dtype!r}") from exc
+    if not np.issubdtype(dt, np.floating):
+        raise InputTypeError(f"{where}: dtype must be a floating numpy dtype, got {dt}")
+    return dt
