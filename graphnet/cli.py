@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="PATH", default="comparison.png",
                    help="where to write the figure (default: ./comparison.png)")
     c.add_argument("--dpi", type=_positive_int, default=100, help="PNG resolution (default: 100)")
+    c.add_argument("--force", action="store_true", help="replace an existing figure at PATH")
     c.set_defaults(func=cmd_compare)
     r = sub.add_parser("run", help="run an experiment: mutate-then-train rounds and baselines",
                        description="Run an experiment config (TOML) into a run directory: "
@@ -370,6 +371,9 @@ def cmd_compare(args) -> int:
     if suffix not in _PLOT_SUFFIXES:
         raise InputError(f"--out {args.out}: unsupported figure format {suffix or 'no suffix'!r}; "
                          f"expected a file name ending in {', '.join(_PLOT_SUFFIXES)}")
+    if os.path.lexists(args.out) and not args.force:
+        raise InputError(f"--out {args.out}: the file exists; pass --force to replace it or "
+                         f"choose another --out")
     print(compare_runs(args.runs, args.out, dpi=args.dpi))
     print(f"written: {args.out}")
     return 0

@@ -249,6 +249,8 @@ ROWS = [
     cli("rundir-compare-out-toml", ["compare", "norun", "--out", "x.toml"], ".png, .pdf, .svg"),
     cli("rundir-compare-out-dir", ["compare", "norun", "--out", "figs"], "is a directory",
         files={"figs/keep.txt": "mine"}),
+    cli("rundir-compare-out-exists", ["compare", "norun"], "pass --force to replace it",
+        files={"comparison.png": b"my own figure"}),
     cli("rundir-plot-state-only", ["plot", "r"], "r",
         files={"r/state.json": '{"version": 1, "complete": false, "jobs": {}}'}),
     # ------------------------------------------------------------------ checked whole, early

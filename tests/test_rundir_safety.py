@@ -335,6 +335,18 @@ def test_compare_out_is_checked_before_any_work(tmp_path, capsys, out, fragment)
     assert tree(tmp_path) == before
 
 
+def test_compare_never_replaces_a_file_without_force(tmp_path, xor_cfg, capsys, monkeypatch):
+    run = tmp_path / "run"
+    make_run(xor_cfg, run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "comparison.png").write_bytes(b"my own figure")
+    assert main(["compare", str(run)]) == 2   # the default --out, ./comparison.png
+    assert "pass --force" in capsys.readouterr().err
+    assert (tmp_path / "comparison.png").read_bytes() == b"my own figure"
+    assert main(["compare", str(run), "--force"]) == 0
+    assert (tmp_path / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_run_dir_api_refuses_before_writing(tmp_path):
     user = tmp_path / "u"
     user.mkdir()
