@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphnet._checks import check_dtype
 from graphnet.core import functional as F
 from graphnet.errors import InputError, InputTypeError
 from graphnet.rng import make_rng
 
 __all__ = ["Layer", "Conv2D", "Pool2D", "Flatten", "Dense", "Softmax", "init_weights"]
-
-_DTYPES = (np.float32, np.float64)
-
-
-def _check_dtype(dtype, where):
-    dtype = np.dtype(dtype)
-    if dtype.type not in _DTYPES:
-        raise InputTypeError(f"{where}: dtype must be float32 or float64, got {dtype}")
-    return dtype
-
 
 def _check_positive_int(value, name, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -177,7 +168,7 @@ class Conv2D(Layer):
         self.padding = int(padding)
         self.activation = activation
         self._act, self._dact = F.activation(activation)
-        self.dtype = _check_dtype(dtype, where)
+        self.dtype = check_dtype(dtype, where)
         p, q = self.kernel_size
         scheme = _resolve_init(init, activation, where)
         fan_in, fan_out = self.in_channels * p * q, self.out_channels * p * q
@@ -403,7 +394,7 @@ class Dense(Layer):
         self.n_out = _check_positive_int(n_out, "n_out", "Dense")
         self.activation = activation
         self._act, self._dact = F.activation(activation)
-        self.dtype = _check_dtype(dtype, "Dense")
+        self.dtype = check_dtype(dtype, "Dense")
         scheme = _resolve_init(init, activation, "Dense")
         self.params["W"] = init_weights((self.n_in, self.n_out), self.n_in, self.n_out, scheme, rng,
                                         self.dtype)
