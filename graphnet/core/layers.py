@@ -17,6 +17,7 @@ from graphnet.rng import make_rng
 
 __all__ = ["Layer", "Conv2D", "Pool2D", "Flatten", "Dense", "Softmax", "init_weights"]
 
+
 def _check_positive_int(value, name, where):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InputError(f"{where}: {name} must be a positive int, got {value!r}")
