@@ -8,7 +8,8 @@ from graphnet.graph.network import GraphNetwork
 from graphnet.graph.operators import threshold
 from graphnet.lab.config import parse_config
 from graphnet.lab.runner import (_widen_seed_example, apply_entry, build_start, entry_args,
-                                 load_data, mutate, stream)
+                                 load_data, mutate)
+from graphnet.rng import stream
 
 
 def entry(op, **kw):

@@ -10,8 +10,8 @@ merges the part files into ``metrics.csv`` and ``history.jsonl`` in canonical or
 
 Determinism: every random stream comes from
 ``numpy.random.SeedSequence([seed, model_code, round, purpose, ...])`` (see
-:func:`stream`), so a job needs no saved RNG state to resume, and the result of a job does
-not depend on how many run beside it. The models of the graph family (``graph``,
+:func:`graphnet.rng.stream`), so a job needs no saved RNG state to resume, and the result of a
+job does not depend on how many run beside it. The models of the graph family (``graph``,
 ``fixed-graph``, ``set``) share the start network and the training shuffles: their round
 0 is identical, and they differ only by what the rounds do to them. Every job runs with
 BLAS limited to one thread (``threadpoolctl``) so ``--workers 1`` and ``--workers K``
@@ -48,6 +48,7 @@ from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_arg
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
+from graphnet.rng import Purpose, stream
 from graphnet.threads import limit_blas
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
     "apply_entry",
     "entry_args",
     "mutate",
-    "stream",
     "load_data",
     "MODEL_CODES",
     "Data",
@@ -68,23 +68,9 @@ __all__ = [
 #: Stable code of each model in the random streams (so adding a baseline changes nothing
 #: for the others). The graph family shares code 0 for the start network and training.
 MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4}
-_DATA, _INIT, _INIT_FRONT, _FIT, _MUTATE, _VALSPLIT = range(6)
 _FAMILY = {"graph": 0, "fixed-graph": 0, "set": 0, "mlp": 3, "cnn": 4}
 # expected cost, for submitting the longest jobs first (results do not depend on it)
 _COST = {"cnn": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4}
-
-
-def stream(seed, code, round_, purpose, *extra) -> np.random.Generator:
-    """The Generator of one random stream: ``SeedSequence([seed, code, round, purpose, ...])``.
-
-    Examples
-    --------
-    >>> a = stream(0, 0, 1, 3).random()
-    >>> a == stream(0, 0, 1, 3).random(), a == stream(0, 0, 2, 3).random()
-    (True, False)
-    """
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(code), int(round_),
-                                                         int(purpose), *map(int, extra)]))
 
 
 # ----------------------------------------------------------------------------- data
@@ -144,7 +130,7 @@ def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
     spec = "digits-image" if base == "digits" else dataset
     kw = {"n_samples": data["n_samples"]} if base == "spirals" else {}
     kw.update({k: data[k] for k in ("n_classes", "label") if k in data})
-    ds = load_dataset(spec, seed=stream(seed, 0, 0, _DATA), test_size=data["test_size"],
+    ds = load_dataset(spec, seed=stream(seed, 0, 0, Purpose.DATA), test_size=data["test_size"],
                       scale=data["scale"], dtype=dtype, **kw)
     X_train, y_train = ds.X_train, ds.y_train
     X_val = y_val = None
@@ -153,7 +139,8 @@ def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
             X_val, y_val = X_train.copy(), y_train.copy()
         else:
             X_train, X_val, y_train, y_val = train_test_split(
-                X_train, y_train, test_size=data["validation"], seed=stream(seed, 0, 0, _VALSPLIT))
+                X_train, y_train, test_size=data["validation"],
+                seed=stream(seed, 0, 0, Purpose.VALSPLIT))
     X_test, y_test = ds.X_test, ds.y_test
     if data["max_train"]:
         X_train, y_train = X_train[:data["max_train"]], y_train[:data["max_train"]]
@@ -401,7 +388,7 @@ def mutate(net, schedule: list, *, seed: int, round_: int, repair: bool = True,
     for k, entry in enumerate(schedule):
         if round_ < entry["start"] or (round_ - entry["start"]) % entry["every"]:
             continue
-        rng = stream(seed, code, round_, _MUTATE, k)
+        rng = stream(seed, code, round_, Purpose.MUTATE, k)
         if rng.random() >= entry["p"]:
             continue
         for _ in range(entry["count"]):
@@ -423,7 +410,7 @@ def _set_round(net, *, seed: int, round_: int, fraction: float) -> tuple:
     """SET: prune the smallest ``fraction`` of the edges, regrow as many at random."""
     from graphnet.graph.operators import apply, apply_random
 
-    rng = stream(seed, MODEL_CODES["set"], round_, _MUTATE)
+    rng = stream(seed, MODEL_CODES["set"], round_, Purpose.MUTATE)
     pruned, rec1 = apply(net, "prune_smallest", fraction=fraction)
     n = rec1.edges_before - rec1.edges_after
     grown, rec2 = apply_random(pruned, "regrow", rng, n=n)
@@ -474,7 +461,7 @@ def _baseline_model(job: _Job, data: Data, dtype):
     from graphnet import models
 
     v, seed = job.values, job.seed
-    rng = stream(seed, MODEL_CODES[job.model], 0, _INIT)
+    rng = stream(seed, MODEL_CODES[job.model], 0, Purpose.INIT)
     if job.model == "mlp":
         n_in = int(np.prod(data.input_shape))
         return models.mlp(n_in, v["baselines"]["mlp_hidden"], data.n_classes,
@@ -519,14 +506,15 @@ def _run_job(job: _Job, report=None) -> int:
         return done
     ref_val = None
     if graph_family:
-        front = _front_layers(front_cfg, data.input_shape, stream(seed, 0, 0, _INIT_FRONT), dtype)
+        front = _front_layers(front_cfg, data.input_shape,
+                              stream(seed, 0, 0, Purpose.INIT_FRONT), dtype)
         if done >= 0:
             net = GraphNetwork.from_node_link(run.snapshot(model_name, seed, done))
             kept_state = rd.read_npz(run.checkpoint(model_name, seed, done))
             _load_front(front, kept_state)
         else:
             net = build_start(v["network"], job.info["graph_inputs"], data.n_classes,
-                              seed=stream(seed, 0, 0, _INIT))
+                              seed=stream(seed, 0, 0, Purpose.INIT))
             kept_state = None
     else:
         model = _baseline_model(job, data, dtype)
@@ -566,7 +554,7 @@ def _run_job(job: _Job, report=None) -> int:
         try:
             history = fit(model, X_train, data.y_train, loss=tr["loss"], optimizer=optimizer,
                           epochs=tr["epochs"], batch_size=tr["batch_size"],
-                          seed=stream(seed, _FAMILY[model_name], r, _FIT),
+                          seed=stream(seed, _FAMILY[model_name], r, Purpose.FIT),
                           validation=validation, progress=job.progress,
                           desc=f"seed {seed} {model_name} round {r}", callback=on_epoch)
         except DivergenceError as exc:  # nothing of round r is written: the run resumes
