@@ -2,7 +2,7 @@
 
 The references are written here independently: plain numpy indexing for every matrix
 operator, a small numpy forward pass for function preservation, networkx for
-acyclicity. The exact algebra is checked through graphnet.graph.algebra.check_contract.
+acyclicity. The exact algebra is checked through graphnet.graph.exact.check_contract.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from graphnet.errors import InputError, InputTypeError, OperatorError
 from graphnet.graph import operators as ops
-from graphnet.graph.algebra import check_contract
+from graphnet.graph.exact import check_contract
 from graphnet.graph.contracts import CONTRACTS, LETTERS
 from graphnet.graph.network import GraphNetwork
 from graphnet.graph.operators import (

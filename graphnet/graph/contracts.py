@@ -3,11 +3,12 @@
 A :class:`Contract` states, for one operator, how the determinant, the rank, the
 spectrum (characteristic polynomial) of W and the function the network computes may
 change. ``"any"`` means *no promise*: the property may change, and
-:mod:`graphnet.graph.algebra` exhibits a case where it does.
+:mod:`graphnet.graph.proofs` exhibits a case where it does.
 
 W[i, j] is the weight of the edge i -> j (row = from, column = to). The operators
-(:mod:`graphnet.graph.operators`) import these contracts; :mod:`graphnet.graph.algebra`
-proves them on a generic symbolic matrix and checks them exactly on concrete matrices.
+(:mod:`graphnet.graph.operators`) import these contracts; :mod:`graphnet.graph.proofs`
+proves them on a generic symbolic matrix (:mod:`graphnet.graph.symbolic`) and
+:mod:`graphnet.graph.exact` checks them exactly on concrete matrices.
 
 The seed's letters:
 
