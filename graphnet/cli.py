@@ -192,6 +192,7 @@ def cmd_train(args) -> int:
     """``graphnet train``: fit one baseline, print test accuracy and wall time."""
     from graphnet import models
     from graphnet.data import load_dataset
+    from graphnet.rng import Purpose, stream
     from graphnet.threads import blas_threads, limit_blas, model_flops
     from graphnet.train import evaluate, fit
 
@@ -211,8 +212,12 @@ def cmd_train(args) -> int:
         from graphnet.errors import InputError
 
         raise InputError(f"--label applies only to --data csv:PATH, not {args.data!r}")
-    data = load_dataset(spec, seed=args.seed, dtype=dtype, label=args.label)
-    model = models.build(args.model, data.input_shape, data.n_classes, seed=args.seed, dtype=dtype)
+    # independent streams for the split, the init and the shuffles; the split's key is the
+    # lab's (graphnet.lab.runner), so a seed splits the data as `graphnet run` does
+    data = load_dataset(spec, seed=stream(args.seed, 0, 0, Purpose.DATA), dtype=dtype,
+                        label=args.label)
+    model = models.build(args.model, data.input_shape, data.n_classes,
+                         seed=stream(args.seed, 0, 0, Purpose.INIT), dtype=dtype)
     # small products on 1 BLAS thread: a second one waits for a busy core (graphnet.threads)
     threads = blas_threads(model_flops(model, data.input_shape, batch_size))
     print(f"graphnet train: {args.model} on {data.name} ({len(data.X_train)} train, "
@@ -222,7 +227,8 @@ def cmd_train(args) -> int:
     with limit_blas(threads):
         start = time.perf_counter()
         history = fit(model, data.X_train, data.y_train, optimizer=optimizer,
-                      epochs=epochs, batch_size=batch_size, seed=args.seed,
+                      epochs=epochs, batch_size=batch_size,
+                      seed=stream(args.seed, 0, 0, Purpose.FIT),
                       progress=args.progress, desc=f"{args.model}/{base}")
         elapsed = time.perf_counter() - start
         test_loss, test_acc = evaluate(model, data.X_test, data.y_test)

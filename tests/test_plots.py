@@ -22,9 +22,8 @@ from PIL import Image
 from graphnet.cli import main
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.graph.network import GraphNetwork
-from graphnet.lab import plots
+from graphnet.lab import rundir as rd
 from graphnet.lab.plots import (
-    METRIC_COLUMNS,
     compare_runs,
     final_results,
     graph_layout,
@@ -36,9 +35,9 @@ from graphnet.lab.plots import (
     plot_matrices,
     plot_rounds,
     plot_run,
-    read_metrics,
     animate_evolution,
 )
+from graphnet.lab.rundir import METRICS_COLUMNS
 from graphnet.rng import make_rng
 
 DPI = 30
@@ -145,9 +144,9 @@ def write_fake_run(path, *, seeds=(0, 1), rounds=3, models=("graph", "fixed-grap
                 nets_out[(model, seed)] = nets
     with open(os.path.join(path, "metrics.csv"), "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(METRIC_COLUMNS)
+        w.writerow(METRICS_COLUMNS)
         for r in rows:
-            w.writerow([_fmt(r[c]) for c in METRIC_COLUMNS])
+            w.writerow([_fmt(r[c]) for c in METRICS_COLUMNS])
     with open(os.path.join(path, "history.jsonl"), "w") as fh:
         for h in history:
             fh.write(json.dumps(h) + "\n")
@@ -247,33 +246,33 @@ def _write_csv(path, header, *lines):
 
 def test_read_metrics_errors(tmp_path):
     f = tmp_path / "metrics.csv"
-    _write_csv(f, [c for c in METRIC_COLUMNS if c not in ("det", "time")])
+    _write_csv(f, [c for c in METRICS_COLUMNS if c not in ("det", "time")])
     with pytest.raises(DataError, match=r"missing column\(s\) det, time"):
-        read_metrics(f)
+        rd.read_metrics(f, exact_header=False)
     good = "0,mlp,0,1,0.5,0.8,,,,,,,650,,,,0.1"
-    _write_csv(f, METRIC_COLUMNS, good, good.replace("0.5", "abc"))
+    _write_csv(f, METRICS_COLUMNS, good, good.replace("0.5", "abc"))
     with pytest.raises(DataError, match=r"line 3, column 'loss': expected a number, got 'abc'"):
-        read_metrics(f)
-    _write_csv(f, METRIC_COLUMNS, good.replace(",650,", ",6.5,"))
+        rd.read_metrics(f, exact_header=False)
+    _write_csv(f, METRICS_COLUMNS, good.replace(",650,", ",6.5,"))
     with pytest.raises(DataError, match=r"line 2, column 'params': expected an integer"):
-        read_metrics(f)
-    _write_csv(f, METRIC_COLUMNS, good + ",7")
+        rd.read_metrics(f, exact_header=False)
+    _write_csv(f, METRICS_COLUMNS, good + ",7")
     with pytest.raises(DataError, match=r"line 2 has 18 fields, expected 17"):
-        read_metrics(f)
-    _write_csv(f, METRIC_COLUMNS, "," + good[2:])
+        rd.read_metrics(f, exact_header=False)
+    _write_csv(f, METRICS_COLUMNS, "," + good[2:])
     with pytest.raises(DataError, match=r"line 2: column 'seed' is empty"):
-        read_metrics(f)
+        rd.read_metrics(f, exact_header=False)
     f.write_text("")
     with pytest.raises(DataError, match="empty file"):
-        read_metrics(f)
+        rd.read_metrics(f, exact_header=False)
 
 
 def test_read_metrics_types_and_extra_columns(tmp_path):
-    header = [*reversed(METRIC_COLUMNS), "note"]
+    header = [*reversed(METRICS_COLUMNS), "note"]
     values = {"time": "0.25", "rank": "3.0", "loss": "0.75", "epoch": "4", "round": "1",
               "model": "graph", "seed": "2", "note": "hello"}
     f = _write_csv(tmp_path / "m.csv", header, ",".join(values.get(c, "") for c in header))
-    (row,) = read_metrics(f)
+    (row,) = rd.read_metrics(f, exact_header=False)
     assert row["seed"] == 2 and row["model"] == "graph" and row["round"] == 1 and row["epoch"] == 4
     assert row["loss"] == 0.75 and row["time"] == 0.25 and row["rank"] == 3
     assert row["accepted"] is None and row["note"] == "hello"
@@ -350,12 +349,13 @@ def test_plot_graph_lines_encode_sign_and_magnitude(tmp_path):
     net = GraphNetwork.random(6, 20, 3, 0.5, seed=4)
     w = np.array([w for _, _, w in net.edges()])
     fig = plot_graph(net, arrows=False, path=tmp_path / "g.png", dpi=DPI)
+    signs = {h.get_label(): h.get_color() for h in fig.axes[0].get_legend().legend_handles}
     assert isinstance(fig, Figure)
     _png_ok(tmp_path / "g.png")
     lc = _edge_collection(fig)
     assert len(lc.get_segments()) == net.n_edges
     rgb = lc.get_colors()[:, :3]
-    blue, red = np.array(to_rgba(plots._POS_COLOR)[:3]), np.array(to_rgba(plots._NEG_COLOR)[:3])
+    blue, red = np.array(to_rgba(signs["w > 0"])[:3]), np.array(to_rgba(signs["w < 0"])[:3])
     assert (rgb == blue).all(axis=1).sum() == (w > 0).sum()
     assert (rgb == red).all(axis=1).sum() == (w < 0).sum()
     # width ~ |w| / max|w| (with a 0.15 floor), drawn weakest first
@@ -429,7 +429,7 @@ def test_plot_evolution_titles_and_scale(fake_run, tmp_path):
     wmax = max(np.abs(n.matrix()).max() for n in snaps)
     top = max(_lc_or_arrows_max_width(ax) for ax in axes)
     assert top == pytest.approx(3.0)  # the strongest edge of the figure at full width
-    assert f"{wmax:.3g}" in fig._suptitle.get_text()
+    assert f"{wmax:.3g}" in fig.get_suptitle()
 
 
 def _lc_or_arrows_max_width(ax):
@@ -444,7 +444,7 @@ def test_plot_evolution_many_rounds_and_errors():
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert len(titles) == 30
     assert titles[0].startswith("round 0 ") and titles[-1].startswith("round 44 ")
-    assert "(30 of 45 rounds)" in fig._suptitle.get_text()
+    assert "(30 of 45 rounds)" in fig.get_suptitle()
     with pytest.raises(InputError, match="snapshots is empty"):
         plot_evolution([])
     with pytest.raises(InputTypeError, match=r"snapshots\[1\] is a str"):
@@ -595,7 +595,14 @@ def test_plot_comparison(fake_run, tmp_path):
 
 
 def test_comparison_labels_do_not_collide():
-    offsets = plots._label_offsets([(2.0, 0.9), (2.0, 0.9), (2.01, 0.901), (4.0, 0.5)])
+    # three models drawn on (nearly) one point, a fourth far away: the three labels are moved
+    # apart vertically, the lone one keeps the first label's offset
+    rows = [dict(seed=0, model=m, round=0, epoch=1, params=p, test_accuracy=a)
+            for m, p, a in (("a", 100, 0.9), ("b", 100, 0.9), ("c", 102, 0.901),
+                            ("d", 10_000, 0.5))]
+    texts = plot_comparison(rows).axes[0].texts
+    assert [t.get_text().split(" ")[0] for t in texts] == ["a", "b", "c", "d"]
+    offsets = [t.xyann[1] for t in texts]
     assert len(set(offsets[:3])) == 3 and offsets[3] == offsets[0]
 
 
@@ -663,7 +670,7 @@ def test_plot_run_without_rows_or_graph(tmp_path):
     path = tmp_path / "run"
     write_fake_run(path, models=("mlp",))
     assert [p.name for p in plot_run(path, dpi=DPI)] == _expected_files((0, 1), ())
-    (path / "metrics.csv").write_text(",".join(METRIC_COLUMNS) + "\n")
+    (path / "metrics.csv").write_text(",".join(METRICS_COLUMNS) + "\n")
     with pytest.raises(DataError, match=r"metrics\.csv: no rows yet"):
         plot_run(path)
 

@@ -6,9 +6,9 @@ import pytest
 from graphnet.cli import main
 from graphnet.core.layers import Dense, Softmax
 from graphnet.core.model import Sequential
-from graphnet.data import load_dataset, xor
+from graphnet.data import xor
 from graphnet.errors import DataError, DivergenceError, InputError
-from graphnet.models import build, mlp, recipe
+from graphnet.models import build, mlp
 from graphnet.train import History, accuracy, evaluate, fit
 
 
@@ -104,28 +104,53 @@ def test_build_refuses_what_cannot_fit():
         build("resnet", (64,), 10)
 
 
-def _digits_accuracy(model_name, seed):
-    spec = "digits-image" if model_name == "cnn" else "digits"
-    data = load_dataset(spec, seed=seed)
-    r = recipe("digits", model_name)
-    model = build(model_name, data.input_shape, data.n_classes, seed=seed)
-    from graphnet.core.optim import Adam
-
-    fit(model, data.X_train, data.y_train, optimizer=Adam(r["lr"], weight_decay=r["weight_decay"]),
-        epochs=r["epochs"], batch_size=r["batch_size"], seed=seed)
-    return evaluate(model, data.X_test, data.y_test)[1]
+def _digits_accuracy(model_name, seed, capsys):
+    # the README's figures: `graphnet train` with the recipe, its split, init and shuffles
+    assert main(["train", "--model", model_name, "--seed", str(seed), "--no-progress"]) == 0
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("test loss")][0]
+    return float(line.split("test accuracy ")[1].split()[0])
 
 
 @pytest.mark.slow
-def test_digits_cnn_averages_at_least_98_percent():
-    accs = [_digits_accuracy("cnn", seed) for seed in range(3)]
+def test_digits_cnn_averages_at_least_98_percent(capsys):
+    accs = [_digits_accuracy("cnn", seed, capsys) for seed in range(3)]
     assert np.mean(accs) >= 0.98, accs
 
 
 @pytest.mark.slow
-def test_digits_mlp_averages_at_least_97_percent():
-    accs = [_digits_accuracy("mlp", seed) for seed in range(3)]
+def test_digits_mlp_averages_at_least_97_percent(capsys):
+    accs = [_digits_accuracy("mlp", seed, capsys) for seed in range(3)]
     assert np.mean(accs) >= 0.97, accs
+
+
+def test_cli_train_draws_independent_streams_for_split_init_and_shuffles(monkeypatch, capsys):
+    """One seed, three streams that start apart; the split is the lab's for that seed."""
+    import graphnet.data
+    import graphnet.models
+    import graphnet.train
+    from graphnet.lab.runner import load_data
+
+    seen = {}
+
+    def spy(name, func, key):
+        def wrapper(*args, **kwargs):
+            seen[name] = kwargs[key].bit_generator.state["state"]["state"]
+            out = func(*args, **kwargs)
+            seen.setdefault(name + " result", out)
+            return out
+        monkeypatch.setattr(getattr(graphnet, name), func.__name__, wrapper)
+
+    spy("data", graphnet.data.load_dataset, "seed")
+    spy("models", graphnet.models.build, "seed")
+    spy("train", graphnet.train.fit, "seed")
+    assert main(["train", "--model", "mlp", "--seed", "4", "--epochs", "1", "--no-progress"]) == 0
+    assert "seed 4" in capsys.readouterr().out
+    assert len({seen["data"], seen["models"], seen["train"]}) == 3
+    ds = seen["data result"]
+    lab = load_data({"dataset": "digits", "test_size": 0.2, "validation": 0.1, "scale": "unit",
+                     "max_train": 0, "max_test": 0}, seed=4)
+    np.testing.assert_array_equal(ds.y_test, lab.y_test)
+    np.testing.assert_array_equal(ds.X_test, lab.X_test.reshape(len(lab.X_test), -1))
 
 
 def test_cli_train_xor(capsys):

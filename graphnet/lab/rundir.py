@@ -585,6 +585,11 @@ def read_metrics(run_dir, *, exact_header=True) -> list:
 def read_history(run_dir) -> list:
     """The records of ``RUN/history.jsonl`` (an empty list if there is none).
 
+    Raises
+    ------
+    DataError
+        A line that is not valid JSON or not a JSON object (naming the line).
+
     Examples
     --------
     >>> read_history("/nonexistent")
@@ -593,10 +598,21 @@ def read_history(run_dir) -> list:
     path = os.fspath(run_dir)
     if os.path.isdir(path):
         path = os.path.join(path, "history.jsonl")
-    if not os.path.exists(path):
+    if not os.path.isfile(path):
         return []
+    records = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {line_no} is not valid JSON ({exc})") from exc
+            if not isinstance(record, dict):
+                raise DataError(f"{path}: line {line_no} is not a JSON object")
+            records.append(record)
+    return records
 
 
 def read_state(run_dir) -> dict | None:

@@ -1,6 +1,6 @@
 """Axis limits and positions that keep the metrics figures readable at a glance.
 
-Two small rules, kept apart from the drawing in :mod:`graphnet.lab.plots`:
+Two small rules, kept apart from the drawing of the figures:
 
 * an accuracy axis zooms to the data instead of spanning ``[0, 1]`` (or overshooting 1), with a
   floor on the margin so that equal values do not fill the axis with noise;
@@ -100,3 +100,11 @@ def dodge_factors(sizes) -> dict:
         for k, m in enumerate(group):
             out[m] = 10.0 ** (step * (k - (len(group) - 1) / 2))
     return out
+
+
+def _zoom_accuracy(*axes):
+    """Set the y limits of accuracy axes (shared or not) to their data, see accuracy_limits."""
+    low = min((ax.dataLim.y0 for ax in axes), default=math.inf)
+    high = max((ax.dataLim.y1 for ax in axes), default=-math.inf)
+    for ax in axes:
+        ax.set_ylim(*accuracy_limits(low, high))
