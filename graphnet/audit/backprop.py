@@ -20,6 +20,7 @@ _TOL = 1e-6  # relative error below which a gradient formula counts as exact
 
 
 def _fmt(x) -> str:
+    """A relative error as printed in the evidence."""
     return f"{x:.2e}"
 
 

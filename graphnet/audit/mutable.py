@@ -90,6 +90,7 @@ def _check_operators(rng):
 
 
 def _args(args):
+    """Keyword arguments as written in a call."""
     return ", ".join(f"{k}={v}" for k, v in args.items())
 
 

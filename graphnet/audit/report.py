@@ -85,6 +85,7 @@ class AuditReport:
 
 
 def _verdict(flags) -> str:
+    """PASS if every flag holds, FAIL if none does, PARTLY otherwise."""
     flags = [bool(x) for x in flags]
     if all(flags):
         return PASS

@@ -133,6 +133,7 @@ def exact_matrix(W) -> sp.Matrix:
 
 
 def _exact_qq(M: sp.Matrix) -> DomainMatrix:
+    """M as a DomainMatrix over the rationals QQ."""
     return DomainMatrix.from_Matrix(M).convert_to(sp.QQ)
 
 

@@ -82,6 +82,7 @@ def _det(D: DomainMatrix):
 
 
 def _fmt(M: sp.Matrix) -> str:
+    """A matrix as its list of rows, for the evidence lines."""
     return str(M.tolist())
 
 
@@ -145,11 +146,13 @@ class Counterexample(NamedTuple):
 
 
 def _claim_text(canon: str) -> str:
+    """The contract of an operator as one line."""
     c = CONTRACTS[canon]
     return f"det {c.det}, rank {c.rank}, spectrum {c.spectrum}, function {c.function}"
 
 
 def _concrete_invariant(M: sp.Matrix, prop: str):
+    """det, rank or charpoly coefficients of a concrete matrix, exactly."""
     if prop == "det":
         return M.det()
     if prop == "rank":
@@ -172,6 +175,7 @@ def _counterexample(canon: str, n: int, args: dict, prop: str, seed: int):
 
 
 def _example_args(canon: str, n: int) -> dict:
+    """Fixed arguments for the counterexample search."""
     return {
         "threshold": {"a": 1},
         "swap_columns": {"i": 0, "j": 1},

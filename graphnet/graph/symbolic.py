@@ -166,6 +166,7 @@ def _permutation_matrix(perm) -> sp.Matrix:
 
 
 def _transposition(n: int, i: int, j: int) -> list:
+    """range(n) with i and j swapped."""
     perm = list(range(n))
     perm[i], perm[j] = perm[j], perm[i]
     return perm
