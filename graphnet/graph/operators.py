@@ -5,7 +5,7 @@ graph, use the graph to train. Every operator is a plain function, the network f
 keyword arguments after; it returns a **new** :class:`~graphnet.graph.network.GraphNetwork`
 and never touches its input. ``W[i, j]`` is the weight of the edge ``i -> j`` (row =
 from, column = to); the promise each operator keeps is its
-:class:`~graphnet.graph.contracts.Contract`, proved in :mod:`graphnet.graph.algebra`.
+:class:`~graphnet.graph.contracts.Contract`, proved in :mod:`graphnet.graph.proofs`.
 
 ====== =================== ================================ =========================
 letter name                W' =                             keeps
@@ -26,8 +26,8 @@ Extras for a topology lab: :func:`add_edge`, :func:`split_edge` (NEAT's add-node
 Decisions (binding for the lab)
 -------------------------------
 * **The scale is called ``k``** (``add_scaled_row(net, src, dst, k)``), as in
-  :data:`graphnet.graph.algebra.OPERATOR_ARGS`, so a record's arguments feed
-  :func:`graphnet.graph.algebra.apply_symbolic` unchanged.
+  :data:`graphnet.graph.symbolic.OPERATOR_ARGS`, so a record's arguments feed
+  :func:`graphnet.graph.symbolic.apply_symbolic` unchanged.
 * **H convention**: new node ``a`` is old node ``perm[a]``, ``W'[a, b] = W[perm[a],
   perm[b]]``, and every node attribute (role, bias, activation, name) moves with its
   node. Data column ``k`` feeds the ``k``-th input *in node order*, so a permutation that
@@ -794,7 +794,7 @@ def permute_nodes(net: GraphNetwork, perm) -> GraphNetwork:
     """H: relabel the nodes: new node ``a`` is old node ``perm[a]``.
 
     ``W'[a, b] = W[perm[a], perm[b]]`` (W' = P W P^T with ``P[a, perm[a]] = 1``, the
-    convention of :mod:`graphnet.graph.algebra`), and the role, bias, activation and name
+    convention of :mod:`graphnet.graph.symbolic`), and the role, bias, activation and name
     of each node move with it. The graph is the same one relabelled, so cycles and edges
     into inputs cannot appear and no repair is ever needed.
 
