@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphnet.audit import init_loop
+from graphnet.audit.init_loop import init_loop_analysis, seed_init_loop
 from graphnet.audit.report import Finding, _verdict
 from graphnet.graph.contracts import CONTRACTS, LETTERS
 from graphnet.graph.exact import exact_invariants, exact_matrix
@@ -135,11 +135,11 @@ def _check_seed_example():
 
 
 def _check_init_loop():
-    below = init_loop.init_loop_analysis(1.5)
-    at = init_loop.init_loop_analysis(2)
-    above = init_loop.init_loop_analysis(3)
-    run3 = init_loop.seed_init_loop(1.0, 3, max_iter=2000)
-    run15 = init_loop.seed_init_loop(1.0, 1.5)
+    below = init_loop_analysis(1.5)
+    at = init_loop_analysis(2)
+    above = init_loop_analysis(3)
+    run3 = seed_init_loop(1.0, 3, max_iter=2000)
+    run15 = seed_init_loop(1.0, 1.5)
     return Finding(
         "init-loop", "The author's network: initialisation",
         "for b = 0.5; b < N; b++ { a = a*(1+b); b = b/2; } computes a large initial value a "
