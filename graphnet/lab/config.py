@@ -147,9 +147,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphnet.errors import ConfigError, GraphnetError
+from graphnet.errors import ConfigError, CycleError, GraphnetError
 from graphnet.graph.network import ACTIVATIONS
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
+from graphnet.lab.start import build_start, front_output_size, read_network
 
 __all__ = [
     "Config",
@@ -524,16 +525,6 @@ def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     return out, info
 
 
-def _front_output(front: dict, input_shape) -> int:
-    """Flattened size after conv + pool on images of ``input_shape``."""
-    from graphnet.core.layers import Conv2D, Pool2D
-
-    conv = Conv2D(input_shape[0], front["channels"], front["kernel"], padding=front["padding"],
-                  activation=front["activation"], rng=0)
-    pool = Pool2D(front["pool"], "max", "pad")
-    return int(np.prod(pool.output_shape(conv.output_shape(tuple(input_shape)))))
-
-
 def _check_front(c: _Checker, t, info: dict) -> dict:
     d = DEFAULTS["front"]
     t = c.table(t, "[network.front]")
@@ -579,7 +570,7 @@ def _check_network(c: _Checker, raw: dict, info: dict, base_dir: str) -> dict:
     front = None
     if "front" in t:
         front = _check_front(c, t["front"], info)
-        n_in = _front_output(front, info["input_shape"])
+        n_in = front_output_size(front, info["input_shape"])
     else:
         n_in = int(np.prod(info["input_shape"]))
     n_out = info["n_classes"]  # the seed's example is widened to n_in, n_out (see the runner)
@@ -632,14 +623,10 @@ def _check_network(c: _Checker, raw: dict, info: dict, base_dir: str) -> dict:
 
 
 def _load_network_file(c: _Checker, path: str):
-    from graphnet.graph.network import GraphNetwork
-
     if not os.path.isfile(path):
         c.fail("[network] path", f"no such file: {path}")
     try:
-        if path.lower().endswith((".graphml", ".xml")):
-            return GraphNetwork.from_graphml(path)
-        return GraphNetwork.from_node_link(path)
+        return read_network(path)
     except (GraphnetError, OSError) as exc:
         c.fail("[network] path", f"cannot load the network: {exc}")
 
@@ -961,10 +948,6 @@ def _check_ops_exist(c: _Checker, names, where: str):
 
 def _check_buildable(c: _Checker, v: dict, info: dict):
     """Build the start network once (seed 0) so a bad combination fails before running."""
-    from graphnet.lab.runner import build_start
-
-    from graphnet.errors import CycleError
-
     try:
         return build_start(v["network"], info["graph_inputs"], info["n_classes"], seed=0)
     except CycleError as exc:

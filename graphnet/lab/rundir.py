@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+import tomllib
 
 import numpy as np
 
@@ -61,6 +62,9 @@ __all__ = [
     "write_npz",
     "read_npz",
     "metrics_csv",
+    "merge_parts",
+    "check_same_config",
+    "is_finished",
 ]
 
 #: Columns of metrics.csv, in order.
@@ -199,6 +203,38 @@ class RunDir:
             r += 1
         return r
 
+    def read_part(self, model, seed, round_) -> dict:
+        """A completed round's part file: ``rows``, ``history``, ``warnings``, ``ref_val_loss``."""
+        with open(self.part(model, seed, round_), encoding="utf-8") as fh:
+            return json.load(fh)
+
+    def write_round(self, model, seed, round_, *, state: dict, part: dict,
+                    network=None) -> None:
+        """Write a job's round: the snapshot (graph models), the checkpoint, the part file.
+
+        The part file goes last: its presence means the round is complete.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     run = RunDir(d)
+        ...     run.write_round("mlp", 0, 0, state={"0.W": np.eye(2)}, part={"rows": []})
+        ...     run.completed_round("mlp", 0), run.read_part("mlp", 0, 0)
+        (0, {'rows': []})
+        """
+        if network is not None:
+            snapshot = self.snapshot(model, seed, round_)
+            os.makedirs(os.path.dirname(snapshot), exist_ok=True)
+            network.to_node_link(snapshot)
+        write_npz(self.checkpoint(model, seed, round_), state)
+        atomic_write_json(self.part(model, seed, round_), part)
+
+    def write_state(self, complete: bool, jobs: dict) -> None:
+        """state.json: the run's marker, whether it is complete, each job's last round."""
+        atomic_write_json(self.state, {"version": STATE_VERSION, "complete": complete,
+                                       "jobs": dict(jobs)})
+
     def exists(self) -> bool:
         """Whether the directory exists and holds anything but a lock and temporaries."""
         return bool(_contents(self.path))
@@ -307,7 +343,7 @@ class RunDir:
             if force:
                 self._remove_own()
         os.makedirs(self.path, exist_ok=True)
-        atomic_write_json(self.state, {"version": STATE_VERSION, "complete": False, "jobs": {}})
+        self.write_state(False, {})
         return False
 
     def _remove_own(self) -> None:
@@ -318,6 +354,83 @@ class RunDir:
                 shutil.rmtree(path)
             elif (name in RUN_FILES and name != LOCK_NAME) or is_temporary(name):
                 os.remove(path)
+
+
+def merge_parts(run_dir, config) -> tuple[int, int]:
+    """Merge the jobs' part files into metrics.csv and history.jsonl, canonical order.
+
+    Rows are sorted by seed (ascending), model (config order), round, epoch.
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+    config : Config
+        The run's config (its ``seeds`` and ``models``).
+
+    Returns
+    -------
+    (int, int)
+        Number of metrics rows and history records written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphnet.lab.config import parse_config
+    >>> from graphnet.lab.runner import run_experiment
+    >>> cfg = parse_config('rounds = 0\\nseeds = [0]\\n[data]\\ndataset = "xor"\\n'
+    ...                    '[train]\\nepochs = 2\\n[baselines]\\nmodels = []')
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = run_experiment(cfg, d, resume=True, plots=False)
+    ...     os.remove(os.path.join(d, "metrics.csv"))
+    ...     merge_parts(d, cfg)
+    (2, 0)
+    """
+    run = RunDir(run_dir)
+    rows, history = [], []
+    for seed in sorted(config.seeds):
+        for model in config.models:
+            for r in range(run.completed_round(model, seed) + 1):
+                part = run.read_part(model, seed, r)
+                rows.extend(part["rows"])
+                history.extend(part["history"])
+    atomic_write_text(run.metrics, metrics_csv(rows))
+    atomic_write_text(run.history, "".join(json.dumps(h, allow_nan=False) + "\n"
+                                           for h in history))
+    return len(rows), len(history)
+
+
+def check_same_config(run_dir, config) -> None:
+    """Refuse to resume a run with another config than its ``config.toml``.
+
+    Raises
+    ------
+    InputError
+        The resolved configs differ (a run without config.toml passes).
+    """
+    run = RunDir(run_dir)
+    if not os.path.exists(run.config):
+        return
+    with open(run.config, encoding="utf-8") as fh:
+        stored = tomllib.loads(fh.read())
+    if stored != tomllib.loads(config.to_toml()):
+        raise InputError(f"run: {run.config} differs from the config given; resume needs the "
+                         f"same config (use --force to start over or another --out)")
+
+
+def is_finished(run_dir, config) -> bool:
+    """Whether a run is complete: state.json says so, every round's part and summary.md exist.
+
+    Examples
+    --------
+    >>> from graphnet.lab.config import parse_config
+    >>> is_finished("/nonexistent", parse_config('[data]\\ndataset = "xor"'))
+    False
+    """
+    run = RunDir(run_dir)
+    state = read_state(run.path) or {}
+    return (state.get("complete") is True and os.path.exists(run.summary)
+            and all(run.completed_round(m, s) >= config.rounds
+                    for s in config.seeds for m in config.models))
 
 
 def _contents(path) -> list:

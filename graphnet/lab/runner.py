@@ -30,38 +30,38 @@ checkpoint of the round hold the network that is kept.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import sys
 import time
-import tomllib
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from graphnet.core.optim import get_optimizer
 from graphnet.errors import DivergenceError, GraphError, InputError, OperatorError
+from graphnet.graph.execute import graph_model
+from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
 from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
                                  parse_config, sampler_keywords)
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
+from graphnet.lab.start import (Data, baseline_model, build_start, front_layers, load_data,
+                                load_front)
 from graphnet.rng import Purpose, stream
 from graphnet.threads import limit_blas
+from graphnet.train import evaluate, fit
 
 __all__ = [
     "run_experiment",
     "RunResult",
-    "build_start",
     "apply_entry",
     "entry_args",
     "mutate",
-    "load_data",
     "MODEL_CODES",
-    "Data",
-    "merge_parts",
     "default_workers",
 ]
 
@@ -71,180 +71,6 @@ MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4}
 _FAMILY = {"graph": 0, "fixed-graph": 0, "set": 0, "mlp": 3, "cnn": 4}
 # expected cost, for submitting the longest jobs first (results do not depend on it)
 _COST = {"cnn": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4}
-
-
-# ----------------------------------------------------------------------------- data
-
-
-@dataclass
-class Data:
-    """One seed's data: train (minus validation), validation, test; images if the set has them."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray | None
-    y_val: np.ndarray | None
-    X_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-    input_shape: tuple
-
-    def view(self, kind: str) -> tuple:
-        """(X_train, X_val, X_test) as ``"image"`` (as stored) or ``"flat"`` (n, features)."""
-        def f(X):
-            if X is None or kind == "image":
-                return X
-            return X.reshape(len(X), -1)
-
-        return f(self.X_train), f(self.X_val), f(self.X_test)
-
-
-def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
-    """Load and split the data of one seed as the ``[data]`` table says.
-
-    The test split comes from the stream ``(seed, 0, 0, DATA)``, the validation split
-    from ``(seed, 0, 0, VALSPLIT)``: every model of a seed sees the same samples.
-
-    Parameters
-    ----------
-    data : dict
-        A resolved ``[data]`` table.
-    seed : int
-    dtype : float dtype
-
-    Returns
-    -------
-    Data
-
-    Examples
-    --------
-    >>> d = load_data({"dataset": "xor", "test_size": 0.2, "validation": 0.1,
-    ...                "scale": "unit", "max_train": 0, "max_test": 0}, seed=0)
-    >>> d.X_train.shape, d.X_val.shape, d.n_classes
-    ((4, 2), (4, 2), 2)
-    """
-    from graphnet.data import load_dataset, train_test_split
-
-    dataset = data["dataset"]
-    base = dataset.split(":", 1)[0]
-    spec = "digits-image" if base == "digits" else dataset
-    kw = {"n_samples": data["n_samples"]} if base == "spirals" else {}
-    kw.update({k: data[k] for k in ("n_classes", "label") if k in data})
-    ds = load_dataset(spec, seed=stream(seed, 0, 0, Purpose.DATA), test_size=data["test_size"],
-                      scale=data["scale"], dtype=dtype, **kw)
-    X_train, y_train = ds.X_train, ds.y_train
-    X_val = y_val = None
-    if data["validation"] > 0:
-        if base == "xor":  # four points: validate on them
-            X_val, y_val = X_train.copy(), y_train.copy()
-        else:
-            X_train, X_val, y_train, y_val = train_test_split(
-                X_train, y_train, test_size=data["validation"],
-                seed=stream(seed, 0, 0, Purpose.VALSPLIT))
-    X_test, y_test = ds.X_test, ds.y_test
-    if data["max_train"]:
-        X_train, y_train = X_train[:data["max_train"]], y_train[:data["max_train"]]
-    if data["max_test"]:
-        X_test, y_test = X_test[:data["max_test"]], y_test[:data["max_test"]]
-    return Data(X_train, y_train, X_val, y_val, X_test, y_test, ds.n_classes, ds.input_shape)
-
-
-# ----------------------------------------------------------------------------- networks
-
-
-def _set_hidden_activation(net, activation: str):
-    if activation == "keep":
-        return net
-    acts = [activation if role == "hidden" else a for role, a in zip(net.roles, net.activations)]
-    return net if tuple(acts) == net.activations else net.replace(activations=acts)
-
-
-def _widen_seed_example(net, n_in: int, n_out: int, rng):
-    """Fit the seed's 6-node network to ``n_in`` inputs and ``n_out`` outputs.
-
-    The seed's graph has one input ``x0 -> s0`` and one output ``s3`` (fed by s2 and s4).
-    Each extra input feeds ``s0`` like ``x0``; each extra output is fed by ``s2`` and
-    ``s4`` like ``s3``. New weights ~ Normal(0, 1). With one input and one output the
-    network is the seed's, unchanged.
-    """
-    if n_in == 1 and n_out == 1:
-        return net
-    n0 = net.n_nodes
-    n = n0 + (n_in - 1) + (n_out - 1)
-    W = np.zeros((n, n))
-    W[:n0, :n0] = net.matrix()
-    roles = list(net.roles) + ["input"] * (n_in - 1) + ["output"] * (n_out - 1)
-    names = list(net.names) + [f"x{k}" for k in range(1, n_in)] + [f"y{k}" for k in range(1, n_out)]
-    acts = list(net.activations) + ["identity"] * (n - n0)
-    s0, s2, s4 = (net.names.index(s) for s in ("s0", "s2", "s4"))
-    for k in range(n_in - 1):
-        W[n0 + k, s0] = rng.normal()
-    for k in range(n_out - 1):
-        o = n0 + n_in - 1 + k
-        W[s2, o], W[s4, o] = rng.normal(size=2)
-    biases = np.concatenate([net.biases(), np.zeros(n - n0)])
-    return net.replace(W=W, biases=biases, roles=roles, activations=acts, names=names)
-
-
-def build_start(network: dict, n_inputs: int, n_outputs: int, seed):
-    """The starting GraphNetwork of a resolved ``[network]`` table.
-
-    Parameters
-    ----------
-    network : dict
-        Resolved ``[network]`` (see :mod:`graphnet.lab.config`).
-    n_inputs : int
-        Inputs of the graph (the data's features, or the front end's output size).
-    n_outputs : int
-        Number of classes.
-    seed : int or numpy.random.Generator
-
-    Returns
-    -------
-    GraphNetwork
-
-    Raises
-    ------
-    GraphError, CycleError, DataError
-        A network that cannot be built (e.g. the seed's example in feedforward mode).
-
-    Examples
-    --------
-    >>> net = build_start({"start": "layered", "sizes": [2, 3, 2], "mode": "feedforward",
-    ...                    "activation": "tanh", "steps": 5}, 2, 2, seed=0)
-    >>> net.n_nodes, net.n_edges
-    (7, 12)
-    >>> w = build_start({"start": "seed_example", "mode": "recurrent", "activation": "tanh",
-    ...                  "steps": 5}, 2, 2, seed=0)
-    >>> w.n_inputs, w.n_outputs, w.cycles()
-    (2, 2, [[0, 1]])
-    """
-    from graphnet.graph.network import GraphNetwork
-    from graphnet.rng import make_rng
-
-    rng = make_rng(seed)
-    start, mode, act = network["start"], network["mode"], network["activation"]
-    if start == "layered":
-        if network["sizes"][0] != n_inputs or network["sizes"][-1] != n_outputs:
-            raise GraphError(f"layered sizes {network['sizes']} do not match {n_inputs} inputs "
-                             f"and {n_outputs} outputs")
-        net = GraphNetwork.layered(network["sizes"], seed=rng, activation=act)
-    elif start == "random":
-        net = GraphNetwork.random(n_inputs, network["n_hidden"], n_outputs, network["density"],
-                                  seed=rng, mode=mode, activation=act)
-    elif start == "seed_example":
-        net = _widen_seed_example(GraphNetwork.seed_example(mode=mode), n_inputs, n_outputs, rng)
-        net = _set_hidden_activation(net, act)
-    else:
-        path = network["path"]
-        if path.lower().endswith((".graphml", ".xml")):
-            net = GraphNetwork.from_graphml(path)
-        else:
-            net = GraphNetwork.from_node_link(path)
-        net = _set_hidden_activation(net, act)
-    if net.mode != mode:
-        net = net.replace(mode=mode)
-    return net
 
 
 # ----------------------------------------------------------------------------- mutation
@@ -435,174 +261,177 @@ class _Job:
         return rd.RunDir.job_key(self.seed, self.model)
 
 
-def _front_layers(front: dict | None, input_shape, rng, dtype) -> list:
-    if front is None:
-        return []
-    from graphnet.core.layers import Conv2D, Flatten, Pool2D
-
-    return [Conv2D(input_shape[0], front["channels"], front["kernel"], padding=front["padding"],
-                   activation=front["activation"], rng=rng, dtype=dtype),
-            Pool2D(front["pool"], "max", "pad"), Flatten()]
-
-
-def _load_front(front: list, state: dict) -> None:
-    for k, layer in enumerate(front):
-        for key, p in layer.params.items():
-            p[...] = state[f"{k}.{key}"]
-
-
-def _graph_model(net, front: list, steps: int, dtype):
-    from graphnet.graph.execute import graph_model
-
-    return graph_model(net, front=front or None, steps=steps, dtype=dtype)
-
-
-def _baseline_model(job: _Job, data: Data, dtype):
-    from graphnet import models
-
-    v, seed = job.values, job.seed
-    rng = stream(seed, MODEL_CODES[job.model], 0, Purpose.INIT)
-    if job.model == "mlp":
-        n_in = int(np.prod(data.input_shape))
-        return models.mlp(n_in, v["baselines"]["mlp_hidden"], data.n_classes,
-                          activation=v["baselines"]["mlp_activation"], seed=rng, dtype=dtype)
-    return models.cnn(tuple(data.input_shape), data.n_classes, seed=rng, dtype=dtype)
-
-
 def _structure(net) -> dict:
     W = net.matrix()
     return {"edges": net.n_edges, "nodes": net.n_nodes, "det": float(np.linalg.det(W)),
             "rank": int(np.linalg.matrix_rank(W))}
 
 
+@dataclass
+class _Live:
+    """What a job carries from round to round."""
+
+    data: Data
+    X: tuple  # (X_train, X_val, X_test) as the model takes them
+    lr: float
+    weight_decay: float
+    dtype: np.dtype
+    front: list = field(default_factory=list)  # graph family: the CNN front end, if any
+    net: object = None  # graph family: the network of the last kept round
+    model: object = None  # baselines: one model, trained on from round to round
+    kept_state: dict | None = None  # the state_dict of the last kept round
+    ref_val: float | None = None  # its last epoch's validation loss
+
+
+def _job_data(job: _Job) -> _Live:
+    """The job's data, in the view its model takes, and its training rates."""
+    v, name = job.values, job.model
+    dtype = np.dtype(v["train"]["dtype"])
+    data = load_data(v["data"], job.seed, dtype)
+    image = bool(v["network"].get("front")) if name in GRAPH_MODELS else name == "cnn"
+    if name in ("mlp", "cnn"):
+        lr, wd = v["baselines"][f"{name}_lr"], v["baselines"][f"{name}_weight_decay"]
+    else:
+        lr, wd = v["train"]["lr"], v["train"]["weight_decay"]
+    return _Live(data, data.view("image" if image else "flat"), lr, wd, dtype)
+
+
+def _job_start(job: _Job, run: rd.RunDir, live: _Live, done: int) -> None:
+    """Build the job's model (round 0) or restore it from round ``done`` (resume)."""
+    v, seed, name = job.values, job.seed, job.model
+    if name in GRAPH_MODELS:
+        live.front = front_layers(v["network"].get("front"), live.data.input_shape,
+                                  stream(seed, 0, 0, Purpose.INIT_FRONT), live.dtype)
+        if done >= 0:
+            live.net = GraphNetwork.from_node_link(run.snapshot(name, seed, done))
+            live.kept_state = rd.read_npz(run.checkpoint(name, seed, done))
+            load_front(live.front, live.kept_state)
+        else:
+            live.net = build_start(v["network"], job.info["graph_inputs"], live.data.n_classes,
+                                   seed=stream(seed, 0, 0, Purpose.INIT))
+    else:
+        live.model = baseline_model(name, v["baselines"], live.data,
+                                    stream(seed, MODEL_CODES[name], 0, Purpose.INIT), live.dtype)
+        if done >= 0:
+            live.model.load_state_dict(rd.read_npz(run.checkpoint(name, seed, done)))
+    if done >= 0:
+        live.ref_val = run.read_part(name, seed, done)["ref_val_loss"]
+
+
+def _candidate(job: _Job, live: _Live, r: int, report) -> tuple:
+    """The round's network before training: (network, operator records, warnings, rolled back).
+
+    ``graph`` applies the schedule, ``set`` its prune and regrow; a network that
+    ``on_disconnected`` refuses raises ("stop") or rolls back to the kept one.
+    """
+    v, seed, name = job.values, job.seed, job.model
+    if r == 0 or name == "fixed-graph":
+        return live.net, [], [], False
+    if name == "graph":
+        candidate, records = mutate(live.net, v["mutation"]["schedule"], seed=seed, round_=r,
+                                    repair=v["mutation"]["repair"], code=MODEL_CODES["graph"])
+    else:
+        candidate, records = _set_round(live.net, seed=seed, round_=r,
+                                        fraction=v["baselines"]["set_fraction"])
+    # raises for on_disconnected = "stop": nothing of round r is written yet
+    warning = check_round(live.net, candidate, records, seed=seed, model=name, round_=r,
+                          policy=v["mutation"]["on_disconnected"])
+    if warning is None:
+        return candidate, records, [], False
+    report("warning", job.key, round=r, message=warning["message"])
+    if warning["action"] == "rollback":
+        return live.net, records, [warning], True
+    return candidate, records, [warning], False
+
+
+def _train(job: _Job, live: _Live, model, r: int, report):
+    """Train ``model`` for the round's epochs with a fresh optimizer; returns fit's history."""
+    seed, name, tr = job.seed, job.model, job.values["train"]
+    X_train, X_val, _ = live.X
+    optimizer = get_optimizer(tr["optimizer"], live.lr, weight_decay=live.weight_decay)
+
+    def on_epoch(record):
+        report("epoch", job.key, round=r, epoch=record["epoch"])
+
+    try:
+        return fit(model, X_train, live.data.y_train, loss=tr["loss"], optimizer=optimizer,
+                   epochs=tr["epochs"], batch_size=tr["batch_size"],
+                   seed=stream(seed, _FAMILY[name], r, Purpose.FIT),
+                   validation=(X_val, live.data.y_val) if X_val is not None else None,
+                   progress=job.progress, desc=f"seed {seed} {name} round {r}",
+                   callback=on_epoch)
+    except DivergenceError as exc:  # nothing of round r is written: the run resumes
+        saved = f"rounds 0..{r - 1} are saved" if r else "no round is saved yet"
+        raise DivergenceError(f"seed {seed} {name} round {r}: {exc}; {saved}") from None
+
+
+def _keep(job: _Job, live: _Live, model, history, r: int) -> tuple[bool, dict]:
+    """Keep the trained round, or roll back (``if-better``); returns (accepted, structure)."""
+    state, val = model.state_dict(), history.last["val_loss"]
+    if job.model not in GRAPH_MODELS:
+        live.kept_state, live.ref_val = state, val
+        return True, {"edges": None, "nodes": None, "det": None, "rank": None}
+    trained = model.layers[len(live.front)].to_network()
+    if (job.model == "graph" and job.values["mutation"]["accept"] == "if-better" and r > 0
+            and val > live.ref_val):
+        load_front(live.front, live.kept_state)  # roll back: net and kept_state stay
+        return False, _structure(trained)
+    live.net, live.kept_state, live.ref_val = trained, state, val
+    return True, _structure(trained)
+
+
+def _metrics_rows(job: _Job, r: int, history, test: tuple, structure: dict, n_params: int,
+                  accepted: bool) -> list:
+    """The round's metrics.csv rows: one per epoch, test results on the last."""
+    rows = []
+    for rec in history.records:
+        last = rec["epoch"] == len(history.records)
+        rows.append({
+            "seed": job.seed, "model": job.model, "round": r, "epoch": rec["epoch"],
+            "loss": rec["loss"], "accuracy": rec["accuracy"], "val_loss": rec["val_loss"],
+            "val_accuracy": rec["val_accuracy"],
+            "test_loss": test[0] if last else None,
+            "test_accuracy": test[1] if last else None,
+            **structure, "params": n_params,
+            "accepted": int(accepted) if last else None, "time": rec["time"],
+        })
+    return rows
+
+
+def _run_round(job: _Job, run: rd.RunDir, live: _Live, r: int, report) -> None:
+    """One round: mutate, train, evaluate, accept or roll back, write."""
+    candidate, records, warnings, rolled_back = None, [], [], False
+    model = live.model
+    if job.model in GRAPH_MODELS:
+        candidate, records, warnings, rolled_back = _candidate(job, live, r, report)
+        model = graph_model(candidate, front=live.front or None,
+                            steps=job.values["network"]["steps"], dtype=live.dtype)
+    history = _train(job, live, model, r, report)
+    test = evaluate(model, live.X[2], live.data.y_test, job.values["train"]["loss"])
+    accepted, structure = _keep(job, live, model, history, r)
+    rows = _metrics_rows(job, r, history, test, structure, model.n_params, accepted)
+    for rec in records:
+        rec.update(seed=job.seed, model=job.model, round=r,
+                   accepted=accepted and not rolled_back)
+    records = [{k: rec[k] for k in rd.HISTORY_KEYS} for rec in records]
+    run.write_round(job.model, job.seed, r, network=live.net, state=live.kept_state,
+                    part={"round": r, "accepted": accepted, "ref_val_loss": live.ref_val,
+                          "rows": rows, "history": records, "warnings": warnings})
+
+
 def _run_job(job: _Job, report=None) -> int:
     """Run (or continue) one job; returns the last completed round."""
-    from graphnet.core.optim import get_optimizer
-    from graphnet.graph.network import GraphNetwork
-    from graphnet.train import evaluate, fit
-
     report = report or (lambda *a, **k: None)
-    v, seed, model_name = job.values, job.seed, job.model
     run = rd.RunDir(job.run_dir)
-    rounds, tr = v["rounds"], v["train"]
-    dtype = np.dtype(tr["dtype"])
-    graph_family = model_name in GRAPH_MODELS
-    front_cfg = v["network"].get("front")
-    data = load_data(v["data"], seed, dtype)
-    kind = ("image" if front_cfg else "flat") if graph_family else \
-        ("image" if model_name == "cnn" else "flat")
-    X_train, X_val, X_test = data.view(kind)
-    validation = (X_val, data.y_val) if X_val is not None else None
-    if model_name == "mlp":
-        lr, wd = v["baselines"]["mlp_lr"], v["baselines"]["mlp_weight_decay"]
-    elif model_name == "cnn":
-        lr, wd = v["baselines"]["cnn_lr"], v["baselines"]["cnn_weight_decay"]
-    else:
-        lr, wd = tr["lr"], tr["weight_decay"]
-
-    done = run.completed_round(model_name, seed)
+    rounds = job.values["rounds"]
+    live = _job_data(job)
+    done = run.completed_round(job.model, job.seed)
     report("start", job.key, round=done)
     if done >= rounds:
         return done
-    ref_val = None
-    if graph_family:
-        front = _front_layers(front_cfg, data.input_shape,
-                              stream(seed, 0, 0, Purpose.INIT_FRONT), dtype)
-        if done >= 0:
-            net = GraphNetwork.from_node_link(run.snapshot(model_name, seed, done))
-            kept_state = rd.read_npz(run.checkpoint(model_name, seed, done))
-            _load_front(front, kept_state)
-        else:
-            net = build_start(v["network"], job.info["graph_inputs"], data.n_classes,
-                              seed=stream(seed, 0, 0, Purpose.INIT))
-            kept_state = None
-    else:
-        model = _baseline_model(job, data, dtype)
-        if done >= 0:
-            model.load_state_dict(rd.read_npz(run.checkpoint(model_name, seed, done)))
-    if done >= 0:
-        with open(run.part(model_name, seed, done), encoding="utf-8") as fh:
-            ref_val = json.load(fh)["ref_val_loss"]
-
+    _job_start(job, run, live, done)
     for r in range(done + 1, rounds + 1):
-        records, warnings, rolled_back = [], [], False
-        if graph_family:
-            if r > 0 and model_name == "graph":
-                candidate, records = mutate(net, v["mutation"]["schedule"], seed=seed, round_=r,
-                                            repair=v["mutation"]["repair"],
-                                            code=MODEL_CODES["graph"])
-            elif r > 0 and model_name == "set":
-                candidate, records = _set_round(net, seed=seed, round_=r,
-                                                fraction=v["baselines"]["set_fraction"])
-            else:
-                candidate = net
-            if r > 0 and model_name in ("graph", "set"):
-                # raises for on_disconnected = "stop": nothing of round r is written yet
-                warning = check_round(net, candidate, records, seed=seed, model=model_name,
-                                      round_=r, policy=v["mutation"]["on_disconnected"])
-                if warning is not None:
-                    warnings.append(warning)
-                    report("warning", job.key, round=r, message=warning["message"])
-                    if warning["action"] == "rollback":
-                        candidate, rolled_back = net, True
-            model = _graph_model(candidate, front, v["network"]["steps"], dtype)
-        optimizer = get_optimizer(tr["optimizer"], lr, weight_decay=wd)
-
-        def on_epoch(record, r=r):
-            report("epoch", job.key, round=r, epoch=record["epoch"])
-
-        try:
-            history = fit(model, X_train, data.y_train, loss=tr["loss"], optimizer=optimizer,
-                          epochs=tr["epochs"], batch_size=tr["batch_size"],
-                          seed=stream(seed, _FAMILY[model_name], r, Purpose.FIT),
-                          validation=validation, progress=job.progress,
-                          desc=f"seed {seed} {model_name} round {r}", callback=on_epoch)
-        except DivergenceError as exc:  # nothing of round r is written: the run resumes
-            saved = f"rounds 0..{r - 1} are saved" if r else "no round is saved yet"
-            raise DivergenceError(f"seed {seed} {model_name} round {r}: {exc}; {saved}") \
-                from None
-        test_loss, test_acc = evaluate(model, X_test, data.y_test, tr["loss"])
-        state = model.state_dict()
-        structure = {"edges": None, "nodes": None, "det": None, "rank": None}
-        accepted = True
-        if graph_family:
-            trained = model.layers[len(front)].to_network()
-            structure = _structure(trained)
-            val = history.last["val_loss"]
-            if (model_name == "graph" and v["mutation"]["accept"] == "if-better" and r > 0
-                    and val > ref_val):
-                accepted = False
-                _load_front(front, kept_state)  # roll back: net and kept_state stay
-            else:
-                net, kept_state, ref_val = trained, state, val
-        else:
-            kept_state = state
-            ref_val = history.last["val_loss"]
-        rows = []
-        for rec in history.records:
-            last = rec["epoch"] == len(history.records)
-            rows.append({
-                "seed": seed, "model": model_name, "round": r, "epoch": rec["epoch"],
-                "loss": rec["loss"], "accuracy": rec["accuracy"], "val_loss": rec["val_loss"],
-                "val_accuracy": rec["val_accuracy"],
-                "test_loss": test_loss if last else None,
-                "test_accuracy": test_acc if last else None,
-                **structure, "params": model.n_params,
-                "accepted": int(accepted) if last else None, "time": rec["time"],
-            })
-        for rec in records:
-            rec.update(seed=seed, model=model_name, round=r,
-                       accepted=accepted and not rolled_back)
-        records = [{k: rec[k] for k in rd.HISTORY_KEYS} for rec in records]
-        # the part file last: its presence means the round is complete
-        if graph_family:
-            snapshot = run.snapshot(model_name, seed, r)
-            os.makedirs(os.path.dirname(snapshot), exist_ok=True)
-            net.to_node_link(snapshot)
-        rd.write_npz(run.checkpoint(model_name, seed, r), kept_state)
-        rd.atomic_write_json(run.part(model_name, seed, r),
-                             {"round": r, "accepted": accepted, "ref_val_loss": ref_val,
-                              "rows": rows, "history": records, "warnings": warnings})
+        _run_round(job, run, live, r, report)
         report("round", job.key, round=r)
         if job.stop_after_round is not None and r >= job.stop_after_round:
             return r
@@ -680,16 +509,14 @@ class _Monitor:
         self.write(False)
 
     def write(self, complete: bool):
-        rd.atomic_write_json(self.run.state, {"version": rd.STATE_VERSION, "complete": complete,
-                                              "jobs": dict(self.jobs)})
+        self.run.write_state(complete, self.jobs)
 
     def _round_result(self, key, round_) -> dict:
         """The finished round's accuracy (validation, else training) from its part file."""
         if self.display.mode != "lines":
             return {}
         try:
-            with open(self.run.part(*self.where[key], round_), encoding="utf-8") as fh:
-                part = json.load(fh)
+            part = self.run.read_part(*self.where[key], round_)
             last = part["rows"][-1]
         except (OSError, ValueError, KeyError, IndexError):
             return {}
@@ -729,59 +556,6 @@ def _as_config(config) -> Config:
         return load_config(config)
     raise InputError(f"run_experiment: config must be a Config, a dict or a path, got "
                      f"{type(config).__name__}")
-
-
-def _check_same_config(run: rd.RunDir, cfg: Config):
-    if not os.path.exists(run.config):
-        return
-    with open(run.config, encoding="utf-8") as fh:
-        stored = tomllib.loads(fh.read())
-    if stored != tomllib.loads(cfg.to_toml()):
-        raise InputError(f"run: {run.config} differs from the config given; resume needs the "
-                         f"same config (use --force to start over or another --out)")
-
-
-def merge_parts(run_dir, config: Config) -> tuple[int, int]:
-    """Merge the jobs' part files into metrics.csv and history.jsonl, canonical order.
-
-    Rows are sorted by seed (ascending), model (config order), round, epoch.
-
-    Returns
-    -------
-    (int, int)
-        Number of metrics rows and history records written.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> cfg = parse_config('rounds = 0\\nseeds = [0]\\n[data]\\ndataset = "xor"\\n'
-    ...                    '[train]\\nepochs = 2\\n[baselines]\\nmodels = []')
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     _ = run_experiment(cfg, d, resume=True, plots=False)
-    ...     os.remove(os.path.join(d, "metrics.csv"))
-    ...     merge_parts(d, cfg)
-    (2, 0)
-    """
-    run = rd.RunDir(run_dir)
-    rows, history = [], []
-    for seed in sorted(config.seeds):
-        for model in config.models:
-            for r in range(run.completed_round(model, seed) + 1):
-                with open(run.part(model, seed, r), encoding="utf-8") as fh:
-                    part = json.load(fh)
-                rows.extend(part["rows"])
-                history.extend(part["history"])
-    rd.atomic_write_text(run.metrics, rd.metrics_csv(rows))
-    rd.atomic_write_text(run.history, "".join(json.dumps(h, allow_nan=False) + "\n"
-                                              for h in history))
-    return len(rows), len(history)
-
-
-def _finished(run: rd.RunDir, cfg: Config) -> bool:
-    """Whether a run is complete: state.json says so, every round's part and summary.md exist."""
-    state = rd.read_state(run.path) or {}
-    return (state.get("complete") is True and os.path.exists(run.summary)
-            and all(run.completed_round(m, s) >= cfg.rounds for s in cfg.seeds for m in cfg.models))
 
 
 def default_workers() -> int:
@@ -882,8 +656,8 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
     """The body of :func:`run_experiment`, holding the run's lock."""
     resuming = run.prepare(resume=resume, force=force)
     if resuming:
-        _check_same_config(run, cfg)
-        if _finished(run, cfg):  # nothing to do: no redraw (``graphnet plot`` redraws)
+        rd.check_same_config(run.path, cfg)
+        if rd.is_finished(run.path, cfg):  # nothing to do: no redraw (``graphnet plot`` redraws)
             from graphnet.lab.summary import summary_table
 
             return RunResult(run.path, True, cfg, summary_table(rd.read_metrics(run.path)),
@@ -909,7 +683,7 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
             _run_pool(jobs, workers, monitor)
     finally:
         monitor.close()
-        merge_parts(run.path, cfg)
+        rd.merge_parts(run.path, cfg)
     monitor.jobs = {j.key: run.completed_round(j.model, j.seed) for j in jobs}
     complete = all(r >= cfg.rounds for r in monitor.jobs.values())
     # "complete" goes into state.json only once the summary and the figures are written:

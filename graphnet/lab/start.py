@@ -1,0 +1,267 @@
+"""What a job starts from: one seed's data, the start network, the front end, the baselines.
+
+Every model of a seed sees the same data: the test split is the stream
+``(seed, 0, 0, DATA)``, the validation split ``(seed, 0, 0, VALSPLIT)`` (see
+:func:`graphnet.rng.stream`). The graph family (``graph``, ``fixed-graph``, ``set``) starts
+from one network built by :func:`build_start` from the resolved ``[network]`` table; a
+``[network.front]`` table puts a small CNN front end (:func:`front_layers`) before it. The
+config checks its network by building it here, once, before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphnet import models
+from graphnet.core.layers import Conv2D, Flatten, Pool2D
+from graphnet.data import load_dataset, train_test_split
+from graphnet.errors import GraphError
+from graphnet.graph.network import GraphNetwork
+from graphnet.rng import Purpose, make_rng, stream
+
+__all__ = ["Data", "load_data", "build_start", "read_network", "front_layers",
+           "front_output_size", "load_front", "baseline_model"]
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class Data:
+    """One seed's data: train (minus validation), validation, test; images if the set has them."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    input_shape: tuple
+
+    def view(self, kind: str) -> tuple:
+        """(X_train, X_val, X_test) as ``"image"`` (as stored) or ``"flat"`` (n, features)."""
+        def f(X):
+            if X is None or kind == "image":
+                return X
+            return X.reshape(len(X), -1)
+
+        return f(self.X_train), f(self.X_val), f(self.X_test)
+
+
+def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
+    """Load and split the data of one seed as the ``[data]`` table says.
+
+    The test split comes from the stream ``(seed, 0, 0, DATA)``, the validation split
+    from ``(seed, 0, 0, VALSPLIT)``: every model of a seed sees the same samples.
+
+    Parameters
+    ----------
+    data : dict
+        A resolved ``[data]`` table.
+    seed : int
+    dtype : float dtype
+
+    Returns
+    -------
+    Data
+
+    Examples
+    --------
+    >>> d = load_data({"dataset": "xor", "test_size": 0.2, "validation": 0.1,
+    ...                "scale": "unit", "max_train": 0, "max_test": 0}, seed=0)
+    >>> d.X_train.shape, d.X_val.shape, d.n_classes
+    ((4, 2), (4, 2), 2)
+    """
+    dataset = data["dataset"]
+    base = dataset.split(":", 1)[0]
+    spec = "digits-image" if base == "digits" else dataset
+    kw = {"n_samples": data["n_samples"]} if base == "spirals" else {}
+    kw.update({k: data[k] for k in ("n_classes", "label") if k in data})
+    ds = load_dataset(spec, seed=stream(seed, 0, 0, Purpose.DATA), test_size=data["test_size"],
+                      scale=data["scale"], dtype=dtype, **kw)
+    X_train, y_train = ds.X_train, ds.y_train
+    X_val = y_val = None
+    if data["validation"] > 0:
+        if base == "xor":  # four points: validate on them
+            X_val, y_val = X_train.copy(), y_train.copy()
+        else:
+            X_train, X_val, y_train, y_val = train_test_split(
+                X_train, y_train, test_size=data["validation"],
+                seed=stream(seed, 0, 0, Purpose.VALSPLIT))
+    X_test, y_test = ds.X_test, ds.y_test
+    if data["max_train"]:
+        X_train, y_train = X_train[:data["max_train"]], y_train[:data["max_train"]]
+    if data["max_test"]:
+        X_test, y_test = X_test[:data["max_test"]], y_test[:data["max_test"]]
+    return Data(X_train, y_train, X_val, y_val, X_test, y_test, ds.n_classes, ds.input_shape)
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+def _set_hidden_activation(net, activation: str):
+    if activation == "keep":
+        return net
+    acts = [activation if role == "hidden" else a for role, a in zip(net.roles, net.activations)]
+    return net if tuple(acts) == net.activations else net.replace(activations=acts)
+
+
+def _widen_seed_example(net, n_in: int, n_out: int, rng):
+    """Fit the seed's 6-node network to ``n_in`` inputs and ``n_out`` outputs.
+
+    The seed's graph has one input ``x0 -> s0`` and one output ``s3`` (fed by s2 and s4).
+    Each extra input feeds ``s0`` like ``x0``; each extra output is fed by ``s2`` and
+    ``s4`` like ``s3``. New weights ~ Normal(0, 1). With one input and one output the
+    network is the seed's, unchanged.
+    """
+    if n_in == 1 and n_out == 1:
+        return net
+    n0 = net.n_nodes
+    n = n0 + (n_in - 1) + (n_out - 1)
+    W = np.zeros((n, n))
+    W[:n0, :n0] = net.matrix()
+    roles = list(net.roles) + ["input"] * (n_in - 1) + ["output"] * (n_out - 1)
+    names = list(net.names) + [f"x{k}" for k in range(1, n_in)] + [f"y{k}" for k in range(1, n_out)]
+    acts = list(net.activations) + ["identity"] * (n - n0)
+    s0, s2, s4 = (net.names.index(s) for s in ("s0", "s2", "s4"))
+    for k in range(n_in - 1):
+        W[n0 + k, s0] = rng.normal()
+    for k in range(n_out - 1):
+        o = n0 + n_in - 1 + k
+        W[s2, o], W[s4, o] = rng.normal(size=2)
+    biases = np.concatenate([net.biases(), np.zeros(n - n0)])
+    return net.replace(W=W, biases=biases, roles=roles, activations=acts, names=names)
+
+
+def read_network(path: str) -> GraphNetwork:
+    """A network file: GraphML (``.graphml``, ``.xml``), else node-link JSON.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "net.json")
+    ...     _ = GraphNetwork.layered([2, 3, 2], seed=0).to_node_link(p)
+    ...     read_network(p).n_nodes
+    7
+    """
+    if path.lower().endswith((".graphml", ".xml")):
+        return GraphNetwork.from_graphml(path)
+    return GraphNetwork.from_node_link(path)
+
+
+def build_start(network: dict, n_inputs: int, n_outputs: int, seed):
+    """The starting GraphNetwork of a resolved ``[network]`` table.
+
+    Parameters
+    ----------
+    network : dict
+        Resolved ``[network]`` (see :mod:`graphnet.lab.config`).
+    n_inputs : int
+        Inputs of the graph (the data's features, or the front end's output size).
+    n_outputs : int
+        Number of classes.
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    GraphNetwork
+
+    Raises
+    ------
+    GraphError, CycleError, DataError
+        A network that cannot be built (e.g. the seed's example in feedforward mode).
+
+    Examples
+    --------
+    >>> net = build_start({"start": "layered", "sizes": [2, 3, 2], "mode": "feedforward",
+    ...                    "activation": "tanh", "steps": 5}, 2, 2, seed=0)
+    >>> net.n_nodes, net.n_edges
+    (7, 12)
+    >>> w = build_start({"start": "seed_example", "mode": "recurrent", "activation": "tanh",
+    ...                  "steps": 5}, 2, 2, seed=0)
+    >>> w.n_inputs, w.n_outputs, w.cycles()
+    (2, 2, [[0, 1]])
+    """
+    rng = make_rng(seed)
+    start, mode, act = network["start"], network["mode"], network["activation"]
+    if start == "layered":
+        if network["sizes"][0] != n_inputs or network["sizes"][-1] != n_outputs:
+            raise GraphError(f"layered sizes {network['sizes']} do not match {n_inputs} inputs "
+                             f"and {n_outputs} outputs")
+        net = GraphNetwork.layered(network["sizes"], seed=rng, activation=act)
+    elif start == "random":
+        net = GraphNetwork.random(n_inputs, network["n_hidden"], n_outputs, network["density"],
+                                  seed=rng, mode=mode, activation=act)
+    elif start == "seed_example":
+        net = _widen_seed_example(GraphNetwork.seed_example(mode=mode), n_inputs, n_outputs, rng)
+        net = _set_hidden_activation(net, act)
+    else:
+        net = _set_hidden_activation(read_network(network["path"]), act)
+    if net.mode != mode:
+        net = net.replace(mode=mode)
+    return net
+
+
+# ----------------------------------------------------------------------------- front and baselines
+
+
+def front_layers(front: dict | None, input_shape, rng, dtype=np.float64) -> list:
+    """The CNN front end of a ``[network.front]`` table: conv, max-pool (``pad``), flatten.
+
+    ``[]`` without a front table.
+
+    Examples
+    --------
+    >>> front = {"channels": 4, "kernel": 3, "padding": 1, "pool": 2, "activation": "relu"}
+    >>> [type(layer).__name__ for layer in front_layers(front, (1, 8, 8), rng=0)]
+    ['Conv2D', 'Pool2D', 'Flatten']
+    >>> front_layers(None, (2,), rng=0)
+    []
+    """
+    if front is None:
+        return []
+    return [Conv2D(input_shape[0], front["channels"], front["kernel"], padding=front["padding"],
+                   activation=front["activation"], rng=rng, dtype=dtype),
+            Pool2D(front["pool"], "max", "pad"), Flatten()]
+
+
+def front_output_size(front: dict, input_shape) -> int:
+    """The flattened size after the front end's conv + pool on images of ``input_shape``.
+
+    Examples
+    --------
+    >>> front = {"channels": 4, "kernel": 3, "padding": 1, "pool": 2, "activation": "relu"}
+    >>> front_output_size(front, (1, 8, 8))
+    64
+    """
+    conv, pool, _ = front_layers(front, input_shape, rng=0)
+    return int(np.prod(pool.output_shape(conv.output_shape(tuple(input_shape)))))
+
+
+def load_front(front: list, state: dict) -> None:
+    """Set the front end's parameters in place from a model's ``state_dict`` (``"k.key"``)."""
+    for k, layer in enumerate(front):
+        for key, p in layer.params.items():
+            p[...] = state[f"{k}.{key}"]
+
+
+def baseline_model(model: str, baselines: dict, data: Data, rng, dtype=np.float64):
+    """The ``mlp`` or ``cnn`` baseline of a resolved ``[baselines]`` table, for ``data``.
+
+    Examples
+    --------
+    >>> d = load_data({"dataset": "xor", "test_size": 0.2, "validation": 0.0,
+    ...                "scale": "unit", "max_train": 0, "max_test": 0}, seed=0)
+    >>> m = baseline_model("mlp", {"mlp_hidden": [3], "mlp_activation": "tanh"}, d, rng=0)
+    >>> m.n_params
+    17
+    """
+    if model == "mlp":
+        n_in = int(np.prod(data.input_shape))
+        return models.mlp(n_in, baselines["mlp_hidden"], data.n_classes,
+                          activation=baselines["mlp_activation"], seed=rng, dtype=dtype)
+    return models.cnn(tuple(data.input_shape), data.n_classes, seed=rng, dtype=dtype)
