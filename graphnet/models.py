@@ -13,7 +13,7 @@ __all__ = ["mlp", "cnn", "lenet5", "build", "RECIPES", "recipe"]
 
 
 def _seeds(seed, k):
-    """``k`` independent child seeds from one seed, one per layer."""
+    """``k`` layer seeds drawn from ``make_rng(seed)`` (the caller's stream: see rng.stream)."""
     rng = make_rng(seed)
     return [int(s) for s in rng.integers(0, 2**63 - 1, size=k)]
 
