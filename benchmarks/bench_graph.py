@@ -85,7 +85,8 @@ import numpy as np  # noqa: E402
 
 from graphnet.core.layers import Dense  # noqa: E402
 from graphnet.graph.execute import GraphLayer, Plan  # noqa: E402
-from graphnet.graph.network import GraphNetwork, layered_blocks  # noqa: E402
+from graphnet.graph.generators import layered_blocks  # noqa: E402
+from graphnet.graph.network import GraphNetwork  # noqa: E402
 from graphnet.rng import make_rng  # noqa: E402
 
 __all__ = [

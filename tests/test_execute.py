@@ -19,7 +19,8 @@ from graphnet.core.model import Sequential
 from graphnet.data import digits, train_test_split, xor
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.execute import GraphLayer, Plan, compile_plan, forward, graph_model
-from graphnet.graph.network import GraphNetwork, layered_blocks
+from graphnet.graph.generators import layered_blocks
+from graphnet.graph.network import GraphNetwork
 from graphnet.models import mlp, recipe
 from graphnet.train import evaluate, fit
 

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphnet.errors import CycleError, DataError, GraphError, InputError, InputTypeError
-from graphnet.graph.network import GraphNetwork, layered_blocks, seed_table
+from graphnet.graph.generators import layered_blocks, seed_table
+from graphnet.graph.network import GraphNetwork
 
 SEED_TABLE = [
     [0, 1, 0, 0, 1],

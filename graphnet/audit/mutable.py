@@ -12,7 +12,8 @@ from graphnet.audit.init_loop import init_loop_analysis, seed_init_loop
 from graphnet.audit.report import Finding, _verdict
 from graphnet.graph.contracts import CONTRACTS, LETTERS
 from graphnet.graph.exact import exact_invariants, exact_matrix
-from graphnet.graph.network import GraphNetwork, seed_table
+from graphnet.graph.generators import seed_table
+from graphnet.graph.network import GraphNetwork
 from graphnet.graph.proofs import prove_contract, prove_feedforward_nilpotent
 from graphnet.graph.symbolic import apply_symbolic
 

@@ -1,0 +1,265 @@
+"""The network invariants: the vocabulary, the one gate every network passes through, and
+the argument checks of the array constructors.
+
+:func:`validate` checks a ``networkx.DiGraph`` against every invariant listed in
+:mod:`graphnet.graph.network` and returns its canonical copy; ``GraphNetwork`` calls it on
+every graph it stores, so no invalid network is ever built. The ``as_*`` helpers turn the
+arrays and lists given to ``GraphNetwork.from_matrix`` / ``replace`` / ``with_params`` into
+checked copies, naming the argument in every error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+
+from graphnet._checks import is_int, is_real
+from graphnet.errors import CycleError, GraphError, InputError, InputTypeError
+
+__all__ = [
+    "ROLES",
+    "ACTIVATIONS",
+    "MODES",
+    "validate",
+    "as_matrix",
+    "as_vector",
+    "as_list",
+    "activation_list",
+    "index_list",
+    "check_mode",
+    "graph_from_arrays",
+]
+
+ROLES = ("input", "hidden", "output")
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
+MODES = ("feedforward", "recurrent")
+
+_PREFIX = {"input": "x", "hidden": "h", "output": "y"}
+_DEFAULT_ACTIVATION = {"input": "identity", "hidden": "tanh", "output": "identity"}
+
+
+# ----------------------------------------------------------------------------------------
+# validation: the one gate every network passes through
+# ----------------------------------------------------------------------------------------
+
+
+def validate(graph) -> nx.DiGraph:
+    """Check ``graph`` against every network invariant; return its canonical copy."""
+    if not isinstance(graph, nx.DiGraph):
+        raise InputTypeError(f"graph: expected a networkx.DiGraph, got {type(graph).__name__}")
+    if graph.is_multigraph():
+        raise GraphError("graph: a network cannot have parallel edges; got a MultiDiGraph")
+
+    n = graph.number_of_nodes()
+    for v in graph.nodes:
+        if not is_int(v):
+            raise GraphError(
+                f"node labels must be the integers 0..{n - 1}; got the label {v!r} "
+                f"({type(v).__name__})"
+            )
+    if set(int(v) for v in graph.nodes) != set(range(n)):
+        wrong = sorted(int(v) for v in graph.nodes if not 0 <= int(v) < n)
+        raise GraphError(
+            f"node labels must be the integers 0..{n - 1}; got {wrong[:5]} out of that range"
+        )
+
+    mode = graph.graph.get("mode", "feedforward")
+    if not (isinstance(mode, str) and mode in MODES):
+        raise GraphError(f"mode: expected 'feedforward' or 'recurrent', got {mode!r}")
+
+    nodes = graph.nodes
+    roles = []
+    for i in range(n):
+        if "role" not in nodes[i]:
+            raise GraphError(f"node {i} has no 'role'; expected one of {ROLES}")
+        role = nodes[i]["role"]
+        if not (isinstance(role, str) and role in ROLES):
+            raise GraphError(f"node {i}: unknown role {role!r}; expected one of {ROLES}")
+        roles.append(role)
+    if "input" not in roles:
+        raise GraphError("network has no input node; at least one is required")
+    if "output" not in roles:
+        raise GraphError("network has no output node; at least one is required")
+
+    counters = dict.fromkeys(ROLES, 0)
+    seen_names: dict[str, int] = {}
+    attrs = []
+    for i, role in enumerate(roles):
+        data = nodes[i]
+        name = data.get("name", f"{_PREFIX[role]}{counters[role]}")
+        counters[role] += 1
+        if not isinstance(name, str) or not name:
+            raise GraphError(f"node {i}: name must be a non-empty str, got {name!r}")
+        if name in seen_names:
+            raise GraphError(f"duplicate node name {name!r} (nodes {seen_names[name]} and {i})")
+        seen_names[name] = i
+        act = data.get("activation", _DEFAULT_ACTIVATION[role])
+        if not (isinstance(act, str) and act in ACTIVATIONS):
+            raise GraphError(
+                f"node {i} ({name!r}): unknown activation {act!r}; expected one of {ACTIVATIONS}"
+            )
+        bias = data.get("bias", 0.0)
+        if not is_real(bias) or not math.isfinite(bias):
+            raise GraphError(
+                f"node {i} ({name!r}): bias must be a finite real number, got {bias!r}"
+            )
+        if role == "input":
+            if bias != 0:
+                raise GraphError(
+                    f"input node {i} ({name!r}) has bias {float(bias)!r}; an input node's "
+                    f"bias must be 0 (it is ignored)"
+                )
+            # an input's activation is ignored by execution: stored as identity
+            bias, act = 0.0, "identity"
+        attrs.append({"role": role, "bias": float(bias), "activation": act, "name": name})
+
+    edges = []
+    adj = graph.adj
+    for u in range(n):
+        for v, data in sorted(adj[u].items(), key=lambda item: int(item[0])):
+            v = int(v)
+            if "weight" not in data:
+                raise GraphError(f"edge {u} -> {v} has no 'weight'")
+            w = data["weight"]
+            if type(w) is not float and not is_real(w):  # fast path for plain floats
+                raise GraphError(
+                    f"edge {u} -> {v}: weight must be a finite real number, got {w!r}"
+                )
+            if not math.isfinite(w):
+                raise GraphError(
+                    f"edge {u} -> {v}: weight must be a finite real number, got {w!r}"
+                )
+            if w == 0:
+                raise GraphError(
+                    f"edge {u} -> {v} has weight 0; absent edges are not stored "
+                    f"(W[{u}, {v}] == 0 means no edge)"
+                )
+            if roles[v] == "input":
+                raise GraphError(
+                    f"edge {u} -> {v} enters input node {v} ({attrs[v]['name']!r})"
+                )
+            edges.append((u, v, float(w)))
+
+    g = nx.DiGraph(mode=mode)
+    for i, a in enumerate(attrs):
+        g.add_node(i, **a)
+    g.add_weighted_edges_from(edges)
+
+    if mode == "feedforward" and not nx.is_directed_acyclic_graph(g):
+        cycle = _first_cycle(g)
+        path = " -> ".join(str(v) for v in [cycle[0][0]] + [e[1] for e in cycle])
+        raise CycleError(f"feedforward network has a cycle {path}", cycle=cycle)
+    return g
+
+
+def _first_cycle(g: nx.DiGraph) -> list:
+    """Edges of one cycle, found from the smallest node that lies on a cycle."""
+    # nx.find_cycle on the whole graph can be slow on large DAG-like parts; searching
+    # only the strongly connected component keeps it linear.
+    comps = [
+        c for c in nx.strongly_connected_components(g)
+        if len(c) > 1 or g.has_edge(next(iter(c)), next(iter(c)))
+    ]
+    comp = min(comps, key=min)
+    cycle = nx.find_cycle(g.subgraph(comp), source=min(comp))
+    return [(int(e[0]), int(e[1])) for e in cycle]
+
+
+# ----------------------------------------------------------------------------------------
+# argument helpers for the array constructors
+# ----------------------------------------------------------------------------------------
+
+
+def as_matrix(W, name: str = "W") -> np.ndarray:
+    """A float64 copy of a square, finite matrix, or GraphError/InputTypeError."""
+    try:
+        A = np.asarray(W)
+    except ValueError as exc:
+        raise GraphError(f"{name} must be a square matrix; could not read it ({exc})") from exc
+    if A.dtype.kind not in "biuf":
+        raise InputTypeError(f"{name}: expected a real numeric matrix, got dtype {A.dtype}")
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise GraphError(f"{name} must be a square matrix, got shape {A.shape}")
+    A = A.astype(np.float64)  # always a copy
+    bad = ~np.isfinite(A)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise GraphError(f"{name}[{i}, {j}] is {float(A[i, j])!r}")
+    return A
+
+
+def as_vector(b, n: int, name: str) -> np.ndarray:
+    """A float64 copy of a finite vector of length n."""
+    try:
+        v = np.asarray(b)
+    except ValueError as exc:
+        raise GraphError(f"{name}: expected {n} numbers (one per node); ({exc})") from exc
+    if v.dtype.kind not in "biuf":
+        raise InputTypeError(f"{name}: expected real numbers, got dtype {v.dtype}")
+    if v.ndim != 1 or v.shape[0] != n:
+        raise GraphError(f"{name}: expected {n} entries (one per node), got shape {v.shape}")
+    v = v.astype(np.float64)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise GraphError(f"{name}[{i}] is {float(v[i])!r}")
+    return v
+
+
+def as_list(seq, n: int, name: str) -> list:
+    """A list of exactly n entries (one per node)."""
+    if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+        raise InputTypeError(f"{name}: expected a sequence of {n} entries, got {seq!r}")
+    items = list(seq)
+    if len(items) != n:
+        raise GraphError(f"{name}: expected {n} entries (one per node), got {len(items)}")
+    return items
+
+
+def activation_list(value, n: int, name: str) -> list:
+    """A str (same for every node) or a per-node sequence, checked against ACTIVATIONS."""
+    items = [value] * n if isinstance(value, str) else as_list(value, n, name)
+    for k, a in enumerate(items):
+        if not (isinstance(a, str) and a in ACTIVATIONS):
+            where = name if isinstance(value, str) else f"{name}[{k}]"
+            raise GraphError(f"{where}: unknown activation {a!r}; expected one of {ACTIVATIONS}")
+    return items
+
+
+def index_list(seq, n: int, name: str) -> list[int]:
+    """Distinct node indices in range(n)."""
+    if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+        raise InputTypeError(f"{name}: expected a sequence of node indices, got {seq!r}")
+    out: list[int] = []
+    for v in seq:
+        if not is_int(v):
+            raise InputTypeError(f"{name}: expected node indices (ints), got {v!r}")
+        if not 0 <= v < n:
+            raise GraphError(f"{name}: node index {v} out of range for a network of {n} nodes")
+        if int(v) in out:
+            raise GraphError(f"{name}: node {int(v)} is listed twice")
+        out.append(int(v))
+    return out
+
+
+def check_mode(mode, where: str) -> str:
+    """``mode`` if it is one of MODES, else InputError naming ``where``."""
+    if not (isinstance(mode, str) and mode in MODES):
+        raise InputError(f"{where}: mode must be 'feedforward' or 'recurrent', got {mode!r}")
+    return mode
+
+
+def graph_from_arrays(W, roles, biases, activations, names, mode) -> nx.DiGraph:
+    """The DiGraph of checked arrays (edges row-major); GraphNetwork validates it."""
+    n = W.shape[0]
+    g = nx.DiGraph(mode=mode)
+    for i in range(n):
+        attrs = {"role": roles[i], "bias": biases[i], "activation": activations[i]}
+        if names is not None:
+            attrs["name"] = names[i]
+        g.add_node(i, **attrs)
+    rows, cols = np.nonzero(W)  # row-major: edges come out sorted
+    g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), W[rows, cols].tolist()))
+    return g
