@@ -33,19 +33,9 @@ from graphnet.fileio import atomic_write, atomic_write_text
 from graphnet.graph.network import GraphNetwork
 
 __all__ = [
-    "NODE_LINK_FORMAT",
-    "NODE_LINK_VERSION",
-    "GRAPHML_FORMAT",
-    "to_node_link",
-    "from_node_link",
-    "to_graphml",
-    "from_graphml",
-    "FORMATS",
-    "SUFFIXES",
-    "read_network",
-    "to_dot",
-    "export_network",
-    "export_file",
+    "NODE_LINK_FORMAT", "NODE_LINK_VERSION", "GRAPHML_FORMAT", "FORMATS", "SUFFIXES",
+    "to_node_link", "from_node_link", "to_graphml", "from_graphml",
+    "read_network", "to_dot", "export_network", "export_file",
 ]
 
 NODE_LINK_FORMAT = "graphnet.node_link"
@@ -64,9 +54,6 @@ _FILL = {"input": "#d9d9d9", "hidden": "#ffffff", "output": "#fdd49e"}
 _POS_COLOR, _NEG_COLOR = "#2166ac", "#b2182b"  # blue w > 0, red w < 0, as the plots draw them
 
 
-# ----------------------------------------------------------------------------- node-link JSON, GraphML
-
-
 def to_node_link(net: GraphNetwork, path=None) -> dict:
     """The network as a node-link dict, optionally written as JSON.
 
@@ -75,6 +62,7 @@ def to_node_link(net: GraphNetwork, path=None) -> dict:
 
     Parameters
     ----------
+    net : GraphNetwork
     path : str or os.PathLike, optional
         If given, the JSON is written atomically (temp file in the same directory,
         then ``os.replace``).
@@ -211,6 +199,7 @@ def to_graphml(net: GraphNetwork, path) -> None:
 
     Parameters
     ----------
+    net : GraphNetwork
     path : str or os.PathLike
 
     Examples

@@ -21,7 +21,6 @@ The seed's own 5x5 0/1 table is :func:`graphnet.graph.generators.seed_table`;
 :meth:`GraphNetwork.seed_example` turns it into a network.
 """
 
-
 from __future__ import annotations
 
 import networkx as nx
@@ -34,11 +33,6 @@ from graphnet.graph._validate import (ACTIVATIONS, MODES, ROLES, activation_list
                                       validate)
 
 __all__ = ["GraphNetwork", "ROLES", "ACTIVATIONS", "MODES"]
-
-
-# ----------------------------------------------------------------------------------------
-# the network
-# ----------------------------------------------------------------------------------------
 
 
 class GraphNetwork:
