@@ -10,7 +10,6 @@ the plots.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tomllib
@@ -20,8 +19,9 @@ import numpy as np
 
 from graphnet.lab import rundir as rd
 
-__all__ = ["round_ends", "final_rows", "summary_table", "format_table", "round_table",
-           "operator_counts", "run_warnings", "write_summary", "FIGURES"]
+__all__ = ["round_ends", "final_rows", "final_results", "column_stats", "mean_std",
+           "summary_table", "format_table", "round_table", "operator_counts", "run_warnings",
+           "write_summary", "FIGURES"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
 FIGURES = (
@@ -66,11 +66,90 @@ def final_rows(metrics) -> dict:
     return out
 
 
-def _mean_std(values) -> tuple[float, float]:
+def final_results(metrics) -> dict:
+    """The final result of every (model, seed): the kept network's last round.
+
+    Parameters
+    ----------
+    metrics : list of dict
+        Metrics rows (at least ``seed model round epoch test_accuracy``; ``params``,
+        ``accepted``, ``edges`` are used when present).
+
+    Returns
+    -------
+    dict
+        ``{model: [{"seed", "round", "params", "test_accuracy", "edges"}, ...]}``, models in
+        order of appearance, seeds ascending. Per (model, seed) the last round whose last-epoch
+        row has a test accuracy and ``accepted != 0``; a (model, seed) without such a round is
+        left out.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=0, model="graph", round=0, epoch=1, test_accuracy=0.8, params=90),
+    ...         dict(seed=0, model="graph", round=1, epoch=1, test_accuracy=0.9, params=70,
+    ...              accepted=1),
+    ...         dict(seed=0, model="graph", round=2, epoch=1, test_accuracy=0.7, params=50,
+    ...              accepted=0)]
+    >>> final_results(rows)["graph"][0]["round"], final_results(rows)["graph"][0]["params"]
+    (1, 70)
+    """
+    best = {key: {"seed": row["seed"], "round": row["round"], "params": row.get("params"),
+                  "test_accuracy": row["test_accuracy"], "edges": row.get("edges")}
+            for key, row in final_rows(metrics).items()}
+    out = {}
+    for model in dict.fromkeys(r["model"] for r in metrics):
+        found = sorted((v for (m, _), v in best.items() if m == model), key=lambda d: d["seed"])
+        if found:
+            out[model] = found
+    return out
+
+
+def column_stats(values) -> tuple:
+    """Per column of a 2-D array, nan for missing: mean, std (ddof=1), min, max, count.
+
+    A column without a finite value (or no row at all) gives nan everywhere (no warning);
+    one value gives std 0.
+
+    Parameters
+    ----------
+    values : array_like of shape (n, k)
+        ``n`` samples (seeds) of ``k`` columns; nan (or inf) marks a missing value.
+
+    Returns
+    -------
+    (mean, std, min, max, count) : tuple of ndarray of shape (k,)
+
+    Examples
+    --------
+    >>> mean, std, lo, hi, n = column_stats([[1.0, np.nan], [3.0, np.nan]])
+    >>> mean.tolist(), std.tolist(), lo.tolist(), hi.tolist(), n.tolist()
+    ([2.0, nan], [1.4142135623730951, nan], [1.0, nan], [3.0, nan], [2, 0])
+    """
     v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return math.nan, math.nan
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+    ok = np.isfinite(v)
+    n = ok.sum(axis=0)
+    safe = np.where(ok, v, 0.0)
+    mean = np.divide(safe.sum(axis=0), n, out=np.full(v.shape[1], np.nan), where=n > 0)
+    dev = np.where(ok, v - mean, 0.0)
+    var = np.divide((dev ** 2).sum(axis=0), n - 1, out=np.zeros(v.shape[1]), where=n > 1)
+    std = np.where(n > 0, np.sqrt(var), np.nan)
+    lo = np.where(n > 0, np.where(ok, v, np.inf).min(axis=0, initial=np.inf), np.nan)
+    hi = np.where(n > 0, np.where(ok, v, -np.inf).max(axis=0, initial=-np.inf), np.nan)
+    return mean, std, lo, hi, n
+
+
+def mean_std(values) -> tuple[float, float]:
+    """Mean and sample std (``ddof=1``; 0 for one value, nan for none) of a sequence.
+
+    One column of :func:`column_stats`.
+
+    Examples
+    --------
+    >>> mean_std([1.0, 3.0]), mean_std([0.5]), mean_std([])
+    ((2.0, 1.4142135623730951), (0.5, 0.0), (nan, nan))
+    """
+    mean, std, _, _, _ = column_stats(np.asarray(values, dtype=float).reshape(-1, 1))
+    return float(mean[0]), float(std[0])
 
 
 def summary_table(metrics) -> list:
@@ -105,7 +184,7 @@ def summary_table(metrics) -> list:
     for model in dict.fromkeys(r["model"] for r in metrics):
         seeds = sorted({s for (m, s) in finals if m == model})
         rows = [finals[(model, s)] for s in seeds]
-        acc, std = _mean_std([r["test_accuracy"] for r in rows])
+        acc, std = mean_std([r["test_accuracy"] for r in rows])
         edges = [r["edges"] for r in rows if r.get("edges") is not None]
         table.append({
             "model": model,
@@ -223,8 +302,7 @@ def run_warnings(run_dir) -> list:
     for seed in sorted(config["seeds"]):
         for model in ("graph", *config["baselines"]["models"]):
             for r in range(run.completed_round(model, seed) + 1):
-                with open(run.part(model, seed, r), encoding="utf-8") as fh:
-                    out.extend(json.load(fh).get("warnings", []))
+                out.extend(run.read_part(model, seed, r).get("warnings", []))
     return out
 
 
