@@ -29,36 +29,9 @@ from graphnet.graph.symbolic import (
 )
 from graphnet.rng import make_rng
 
+from conftest import np_apply
+
 # ------------------------------------------------------------ numpy references
-
-
-def np_apply(name: str, W: np.ndarray, args: dict) -> np.ndarray:
-    """The operators by plain numpy indexing (W[i, j] = edge i -> j)."""
-    W2 = W.copy()
-    if name == "threshold":
-        W2[np.abs(W) <= args["a"]] = 0
-    elif name == "swap_columns":
-        i, j = args["i"], args["j"]
-        W2[:, [i, j]] = W[:, [j, i]]
-    elif name == "swap_rows":
-        i, j = args["i"], args["j"]
-        W2[[i, j], :] = W[[j, i], :]
-    elif name == "add_scaled_column":
-        W2[:, args["dst"]] = W[:, args["dst"]] + args["k"] * W[:, args["src"]]
-    elif name == "add_scaled_row":
-        W2[args["dst"], :] = W[args["dst"], :] + args["k"] * W[args["src"], :]
-    elif name == "permute_nodes":
-        p = np.asarray(args["perm"])
-        W2 = W[np.ix_(p, p)]  # new node a is old node perm[a]
-    elif name == "swap_nodes":
-        p = np.arange(len(W))
-        p[[args["i"], args["j"]]] = p[[args["j"], args["i"]]]
-        W2 = W[np.ix_(p, p)]
-    elif name == "assign":
-        W2[args["i"], args["j"]] = args["value"]
-    else:  # pragma: no cover
-        raise AssertionError(name)
-    return W2
 
 
 @st.composite

@@ -43,67 +43,12 @@ from graphnet.graph.operators import (
     threshold,
 )
 
+from conftest import ACTIVATIONS, np_apply, per_node_forward
+
 FAST = settings(max_examples=25, deadline=None)
 MATRIX_OPS = ("swap_columns", "add_scaled_column", "swap_rows", "add_scaled_row")
 
 # ------------------------------------------------------------------ references
-
-
-def np_apply(name: str, W: np.ndarray, args: dict) -> np.ndarray:
-    """The matrix operators by plain numpy indexing (W[i, j] = edge i -> j)."""
-    W2 = W.copy()
-    if name == "threshold":
-        W2[np.abs(W) <= args["a"]] = 0
-    elif name == "swap_columns":
-        W2[:, [args["i"], args["j"]]] = W[:, [args["j"], args["i"]]]
-    elif name == "swap_rows":
-        W2[[args["i"], args["j"]], :] = W[[args["j"], args["i"]], :]
-    elif name == "add_scaled_column":
-        W2[:, args["dst"]] = W[:, args["dst"]] + args["k"] * W[:, args["src"]]
-    elif name == "add_scaled_row":
-        W2[args["dst"], :] = W[args["dst"], :] + args["k"] * W[args["src"], :]
-    elif name == "permute_nodes":
-        p = np.asarray(args["perm"])
-        W2 = W[np.ix_(p, p)]
-    elif name == "swap_nodes":
-        p = np.arange(len(W))
-        p[[args["i"], args["j"]]] = p[[args["j"], args["i"]]]
-        W2 = W[np.ix_(p, p)]
-    elif name == "assign":
-        W2[args["i"], args["j"]] = args["value"]
-    else:  # pragma: no cover
-        raise AssertionError(name)
-    return W2
-
-
-_ACT = {
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "relu": lambda z: np.maximum(z, 0.0),
-    "identity": lambda z: z,
-}
-
-
-def forward(net: GraphNetwork, X: np.ndarray, steps: int = 4) -> np.ndarray:
-    """Reference forward: a DAG node by node in topological order; a recurrent network
-    by synchronous updates for ``steps`` steps with the inputs held."""
-    W, b = net.matrix(), net.biases()
-    n = net.n_nodes
-    H = np.zeros((X.shape[0], n))
-    H[:, net.inputs] = X
-    if net.mode == "feedforward":
-        g = nx.DiGraph()
-        g.add_nodes_from(range(n))
-        g.add_edges_from((u, v) for u, v, _ in net.edges())
-        for v in nx.topological_sort(g):
-            if net.roles[v] != "input":
-                H[:, v] = _ACT[net.activations[v]](H @ W[:, v] + b[v])
-    else:
-        for _ in range(steps):
-            Z = H @ W + b
-            H = np.column_stack([_ACT[net.activations[v]](Z[:, v]) for v in range(n)])
-            H[:, net.inputs] = X
-    return H[:, net.outputs]
 
 
 def snapshot(net: GraphNetwork) -> tuple:
@@ -142,7 +87,7 @@ def networks(draw, mode=None, integer=True):
         W = np.sign(W) * np.maximum(1.0, np.round(np.abs(W) * 3))
     b = np.array(draw(st.lists(st.integers(-4, 4), min_size=n, max_size=n)), float) / 4
     b[net.inputs] = 0.0
-    acts = draw(st.lists(st.sampled_from(sorted(_ACT)), min_size=n, max_size=n))
+    acts = draw(st.lists(st.sampled_from(sorted(ACTIVATIONS)), min_size=n, max_size=n))
     return net.replace(W=W, biases=b, activations=acts)
 
 
@@ -280,7 +225,8 @@ def test_permutation_keeps_the_function(net, data):
     assert sorted(order.inputs) == list(range(net.n_inputs))
     assert sorted(order.outputs) == list(range(net.n_outputs))
     np.testing.assert_allclose(
-        forward(new, X[:, order.inputs]), forward(net, X)[:, order.outputs], rtol=1e-12, atol=1e-12
+        per_node_forward(new, X[:, order.inputs], steps=4),
+        per_node_forward(net, X, steps=4)[:, order.outputs], rtol=1e-12, atol=1e-12
     )
     keeps = [x for x in perm if net.roles[x] == "input"] == list(net.inputs) and [
         x for x in perm if net.roles[x] == "output"] == list(net.outputs)
@@ -288,7 +234,8 @@ def test_permutation_keeps_the_function(net, data):
         order.outputs == np.arange(net.n_outputs)).all()
     assert keeps == identity
     if keeps:
-        np.testing.assert_allclose(forward(new, X), forward(net, X), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(per_node_forward(new, X, steps=4),
+                                   per_node_forward(net, X, steps=4), rtol=1e-12, atol=1e-12)
 
 
 def test_permuting_inputs_reorders_data_columns():
@@ -299,9 +246,11 @@ def test_permuting_inputs_reorders_data_columns():
     new = permute_nodes(net, [1, 0, 2])
     X = np.array([[1.0, 0.0], [0.5, -2.0]])
     assert io_order(net, [1, 0, 2]).inputs.tolist() == [1, 0]
-    assert not np.allclose(forward(new, X), forward(net, X))
-    np.testing.assert_allclose(forward(new, X[:, [1, 0]]), forward(net, X))
-    np.testing.assert_allclose(forward(new, X[:, [1, 0]]), np.tanh(2 * X[:, :1] - X[:, 1:]))
+    assert not np.allclose(per_node_forward(new, X, steps=4), per_node_forward(net, X, steps=4))
+    np.testing.assert_allclose(per_node_forward(new, X[:, [1, 0]], steps=4),
+                               per_node_forward(net, X, steps=4))
+    np.testing.assert_allclose(per_node_forward(new, X[:, [1, 0]], steps=4),
+                               np.tanh(2 * X[:, :1] - X[:, 1:]))
 
 
 # ---------------------------------------------------------------- A and N
@@ -486,7 +435,8 @@ def test_split_edge(net, data):
     assert new.names[:n] == net.names and new.names[n] not in net.names
     if net.mode == "feedforward":  # an identity node passes its input through
         X = np.random.default_rng(0).normal(size=(5, net.n_inputs))
-        np.testing.assert_allclose(forward(new, X), forward(net, X), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(per_node_forward(new, X, steps=4),
+                                   per_node_forward(net, X, steps=4), rtol=1e-12, atol=1e-12)
         assert is_acyclic(new)
 
 
@@ -679,7 +629,8 @@ def test_samplers_draw_legal_arguments(mode):
         add_edge(net, **OPERATORS["add_edge"].sample(net, seed))
         for name in ("permute_nodes", "swap_nodes"):
             new = apply(net, name, **OPERATORS[name].sample(net, seed))[0]
-            np.testing.assert_allclose(forward(new, X), forward(net, X), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(per_node_forward(new, X, steps=4),
+                                       per_node_forward(net, X, steps=4), rtol=1e-12, atol=1e-12)
     for name in MATRIX_OPS:
         rng = np.random.default_rng(1)
         sampled = sum(bool(apply_random(net, name, s)[1].dropped_edges) for s in range(30))

@@ -1,0 +1,93 @@
+"""References the tests share, written from the design and the file formats, not from graphnet.
+
+Import them by name (``from conftest import np_apply``): they are plain functions, used
+inside hypothesis strategies and helpers as much as in tests.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import networkx as nx
+import numpy as np
+
+#: The activations by their formulas (the design's list of names).
+ACTIVATIONS = {
+    "identity": lambda z: z,
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "relu": lambda z: np.maximum(z, 0.0),
+}
+
+
+def np_apply(name: str, W: np.ndarray, args: dict) -> np.ndarray:
+    """The matrix operators by plain numpy indexing (W[i, j] = edge i -> j)."""
+    W2 = W.copy()
+    if name == "threshold":
+        W2[np.abs(W) <= args["a"]] = 0
+    elif name == "swap_columns":
+        W2[:, [args["i"], args["j"]]] = W[:, [args["j"], args["i"]]]
+    elif name == "swap_rows":
+        W2[[args["i"], args["j"]], :] = W[[args["j"], args["i"]], :]
+    elif name == "add_scaled_column":
+        W2[:, args["dst"]] = W[:, args["dst"]] + args["k"] * W[:, args["src"]]
+    elif name == "add_scaled_row":
+        W2[args["dst"], :] = W[args["dst"], :] + args["k"] * W[args["src"], :]
+    elif name == "permute_nodes":
+        p = np.asarray(args["perm"])
+        W2 = W[np.ix_(p, p)]  # new node a is old node perm[a]
+    elif name == "swap_nodes":
+        p = np.arange(len(W))
+        p[[args["i"], args["j"]]] = p[[args["j"], args["i"]]]
+        W2 = W[np.ix_(p, p)]
+    elif name == "assign":
+        W2[args["i"], args["j"]] = args["value"]
+    else:  # pragma: no cover
+        raise AssertionError(name)
+    return W2
+
+
+def per_node_forward(net, X: np.ndarray, steps: int = 5) -> np.ndarray:
+    """The network's outputs one node at a time: a DAG in topological order, each node
+    ``act(H @ W[:, v] + b[v])``; a recurrent network by ``steps`` synchronous updates
+    ``H = act(H @ W + b)`` with the inputs held."""
+    W, b, n = net.matrix(), net.biases(), net.n_nodes
+    H = np.zeros((X.shape[0], n))
+    H[:, net.inputs] = X
+    if net.mode == "feedforward":
+        for v in nx.topological_sort(net.graph):
+            if net.roles[v] != "input":
+                H[:, v] = ACTIVATIONS[net.activations[v]](H @ W[:, v] + b[v])
+    else:
+        non = [v for v in range(n) if net.roles[v] != "input"]
+        for _ in range(steps):
+            Z = H @ W + b
+            H = H.copy()
+            for v in non:
+                H[:, v] = ACTIVATIONS[net.activations[v]](Z[:, v])
+    return H[:, net.outputs]
+
+
+#: IDX type codes (the MNIST file format).
+_IDX_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(np.int16): 0x0B,
+    np.dtype(np.int32): 0x0C,
+    np.dtype(np.float32): 0x0D,
+    np.dtype(np.float64): 0x0E,
+}
+
+
+def idx_bytes(data, dtype=None) -> bytes:
+    """An IDX file's bytes: magic, type, ndim, big-endian dims, big-endian ``data`` (cast to
+    ``dtype`` first when given)."""
+    arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype)
+    header = bytes([0, 0, _IDX_CODES[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
+    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def distinct_values(shape, rng: np.random.Generator) -> np.ndarray:
+    """Half-integers spaced 1 apart in a random order: no ties in a max window, none 0."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) - n / 2 + 0.5).reshape(shape)
