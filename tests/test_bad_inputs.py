@@ -111,7 +111,7 @@ def _npz(**arrays) -> bytes:
 
 def _apply(op, **args):
     from graphnet.graph.network import GraphNetwork
-    from graphnet.graph.operators import apply
+    from graphnet.graph.registry import apply
 
     return apply(GraphNetwork.layered([2, 2], seed=0), op, **args)
 

@@ -15,10 +15,10 @@ import pytest
 
 import graphnet
 from graphnet.cli import main
-from graphnet.errors import InputError, OperatorError
+from graphnet.errors import InputError
 from graphnet.graph.network import GraphNetwork
-from graphnet.graph.operators import OPERATORS
-from graphnet.graph.optable import ARGUMENTS, REPAIRABLE, keeps, ops_table
+from graphnet.graph.optable import keeps, ops_table
+from graphnet.graph.registry import OPERATORS
 from graphnet.lab.config import load_config, with_overrides
 from graphnet.lab.defaults import default_config
 
@@ -87,7 +87,7 @@ def test_ops_table_lists_every_operator_within_80_columns(capsys):
     for name, (letter, args, kept) in rows.items():
         assert letter == (OPERATORS[name].letter or "-")
         flat[name] = " ".join(args.split())
-        for p in ARGUMENTS[name]:
+        for p in OPERATORS[name].params:
             assert f"{p.name} ({p.type}): {p.accepts}" in flat[name]
         assert " ".join(kept.split()) == keeps(OPERATORS[name].contract)
     assert keeps(OPERATORS["permute_nodes"].contract) == "det, rank, spectrum, function"
@@ -132,39 +132,6 @@ def test_ops_unknown_operator_names_the_known_ones(name, capsys):
     assert rc == 2 and out == ""
     assert err.startswith(f"graphnet ops: error: unknown operator {name!r}; known: A threshold, ")
     assert all(op in err for op in OPERATORS) and err.count("\n") == 1
-
-
-def test_declared_arguments_are_the_operator_signatures():
-    assert list(ARGUMENTS) == list(OPERATORS)
-    for name, spec in OPERATORS.items():
-        params = list(inspect.signature(spec.func).parameters)[1:]
-        assert [p.name for p in ARGUMENTS[name]] == [p for p in params if p != "repair"], name
-        assert (name in REPAIRABLE) == ("repair" in params), name
-
-
-_NET = GraphNetwork.layered([2, 2, 1], seed=0)  # nodes x0 x1 h0 h1 y0
-
-
-@pytest.mark.parametrize("op, param, declared, args", [
-    ("threshold", "a", ">= 0", {"a": -0.1}),
-    ("swap_rows", "j", "!= i", {"i": 2, "j": 2}),
-    ("swap_columns", "i", "0..n-1", {"i": 5, "j": 0}),
-    ("add_scaled_row", "dst", "!= src", {"src": 2, "dst": 2, "k": 1.0}),
-    ("add_scaled_column", "k", "finite", {"src": 2, "dst": 3, "k": float("inf")}),
-    ("assign", "value", "finite", {"i": 0, "j": 2, "value": float("nan")}),
-    ("add_edge", "weight", "!= 0", {"i": 0, "j": 4, "weight": 0.0}),
-    ("split_edge", "activation", "one of tanh", {"i": 0, "j": 2, "activation": "softmax"}),
-    ("remove_node", "node", "a hidden node", {"node": 0}),
-    ("permute_nodes", "perm", "a permutation of 0..n-1", {"perm": [0, 0, 1, 2, 3]}),
-    ("regrow", "n", ">= 0", {"n": -1, "seed": 0}),
-    ("regrow", "scale", "> 0", {"n": 1, "seed": 0, "scale": 0.0}),
-    ("prune_smallest", "fraction", "in [0, 1]", {"fraction": 1.5}),
-])
-def test_declared_ranges_are_what_the_validators_refuse(op, param, declared, args):
-    (p,) = [p for p in ARGUMENTS[op] if p.name == param]
-    assert declared in p.accepts
-    with pytest.raises((InputError, OperatorError), match=param if param != "j" else "i and j"):
-        OPERATORS[op].func(_NET, **args)
 
 
 def test_ops_table_width_is_checked():

@@ -13,7 +13,10 @@ from graphnet.core.model import Sequential
 from graphnet.data import load_dataset, xor
 from graphnet.errors import ConfigError, DivergenceError, OperatorError
 from graphnet.graph.network import GraphNetwork
-from graphnet.graph.operators import MAX_WEIGHT, add_edge, add_scaled_row, apply
+from graphnet.graph.extras import add_edge
+from graphnet.graph.gate import MAX_WEIGHT
+from graphnet.graph.operators import add_scaled_row
+from graphnet.graph.registry import apply
 from graphnet.lab.config import parse_config
 from graphnet.models import mlp
 from graphnet.train import fit

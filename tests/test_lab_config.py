@@ -10,9 +10,10 @@ from hypothesis import given, settings, strategies as st
 
 from graphnet.errors import ConfigError
 from graphnet.graph.network import GraphNetwork
-from graphnet.lab.config import (DEFAULTS, dumps_toml, load_config, operator_args,
-                                 parse_config, with_overrides)
+from graphnet.lab.config import (DEFAULTS, dumps_toml, load_config, parse_config,
+                                 with_overrides)
 from graphnet.lab.defaults import default_config
+from graphnet.lab.schedule import operator_args
 
 EXPERIMENTS = os.path.join(os.path.dirname(__file__), os.pardir, "experiments")
 
@@ -146,7 +147,7 @@ def test_with_overrides_merges_and_checks_again():
 
 
 def test_operator_args_kinds():
-    from graphnet.graph.operators import get_operator
+    from graphnet.graph.registry import get_operator
 
     assert operator_args(get_operator("N")) == {"i": "int", "j": "int", "value": "float",
                                                 "value_max": "sampler"}

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from graphnet.graph.network import GraphNetwork
 from graphnet.graph.operators import threshold
 from graphnet.lab.config import parse_config
-from graphnet.lab.runner import apply_entry, entry_args, mutate
+from graphnet.lab.schedule import apply_entry, entry_args, mutate
 from graphnet.lab.start import _widen_seed_example, build_start, load_data
 from graphnet.rng import stream
 

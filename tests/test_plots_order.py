@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from graphnet.graph.network import GraphNetwork
-from graphnet.graph.operators import permute_nodes, remove_node, split_edge, swap_nodes, threshold
+from graphnet.graph.extras import remove_node, split_edge
+from graphnet.graph.operators import permute_nodes, swap_nodes, threshold
 from graphnet.lab.plots import (
     animate_evolution,
     plot_comparison,

@@ -1,107 +1,27 @@
 """The operator table: each operator's letter, name, arguments and promise, for people.
 
 ``graphnet ops`` prints :func:`ops_table` and ``graphnet ops F`` :func:`describe_operator`.
-The operators themselves, their samplers and contracts live in
-:data:`graphnet.graph.operators.OPERATORS` and :data:`graphnet.graph.contracts.CONTRACTS`;
-this module adds the one thing they do not declare yet: each argument's type and the
-values its validator accepts (:data:`ARGUMENTS`). The tests check that these declarations
-name exactly the operator functions' parameters and that the validators refuse what the
-declared ranges exclude.
+Everything they show is declared in the operator specs
+(:data:`graphnet.graph.registry.OPERATORS`: typed parameters with the values they accept,
+sampler keywords, repair) and the contracts (:data:`graphnet.graph.contracts.CONTRACTS`);
+this module only formats it.
 """
 
 from __future__ import annotations
 
 import inspect
 import textwrap
-from typing import NamedTuple
 
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.contracts import Contract
-from graphnet.graph.network import ACTIVATIONS
-from graphnet.graph.operators import OPERATORS, OperatorSpec
+from graphnet.graph.registry import OPERATORS, OperatorSpec, Param
 
 __all__ = [
-    "Param",
-    "ARGUMENTS",
-    "REPAIRABLE",
     "keeps",
     "find_operators",
     "ops_table",
     "describe_operator",
 ]
-
-
-class Param(NamedTuple):
-    """One argument of an operator.
-
-    Attributes
-    ----------
-    name : str
-        The keyword, as the operator function and a schedule entry spell it.
-    type : str
-        ``"int"``, ``"float"``, ``"list[int]"``, ``"str"`` or ``"int or Generator"``.
-    accepts : str
-        The values the operator's validator accepts (``n`` is the network's node count).
-    default : str or None
-        None for a required argument, else the default in words.
-    """
-
-    name: str
-    type: str
-    accepts: str
-    default: str | None = None
-
-
-_INDEX = "0..n-1"
-_FINITE = "finite"
-
-#: Every operator's arguments (besides the network and ``repair``), in signature order.
-ARGUMENTS: dict[str, tuple[Param, ...]] = {
-    "threshold": (Param("a", "float", ">= 0, finite"),),
-    "swap_columns": (Param("i", "int", _INDEX), Param("j", "int", f"{_INDEX}, != i")),
-    "add_scaled_column": (
-        Param("src", "int", _INDEX),
-        Param("dst", "int", f"{_INDEX}, != src"),
-        Param("k", "float", _FINITE),
-    ),
-    "swap_rows": (Param("i", "int", _INDEX), Param("j", "int", f"{_INDEX}, != i")),
-    "add_scaled_row": (
-        Param("src", "int", _INDEX),
-        Param("dst", "int", f"{_INDEX}, != src"),
-        Param("k", "float", _FINITE),
-    ),
-    "permute_nodes": (Param("perm", "list[int]", "a permutation of 0..n-1"),),
-    "swap_nodes": (Param("i", "int", _INDEX), Param("j", "int", _INDEX)),
-    "assign": (
-        Param("i", "int", _INDEX),
-        Param("j", "int", _INDEX),
-        Param("value", "float", f"{_FINITE} (0 removes the edge)"),
-    ),
-    "add_edge": (
-        Param("i", "int", _INDEX),
-        Param("j", "int", f"{_INDEX}, no edge i -> j yet"),
-        Param("weight", "float", f"{_FINITE}, != 0"),
-    ),
-    "split_edge": (
-        Param("i", "int", _INDEX),
-        Param("j", "int", f"{_INDEX}, an edge i -> j"),
-        Param("activation", "str", "one of " + ", ".join(ACTIVATIONS),
-              "the hidden nodes' shared one, else tanh"),
-    ),
-    "remove_node": (Param("node", "int", f"{_INDEX}, a hidden node"),),
-    "regrow": (
-        Param("n", "int", ">= 0, at most the allowed empty positions"),
-        Param("seed", "int or Generator", "a seed >= 0 or a numpy Generator"),
-        Param("scale", "float", "> 0, finite", "0.1 x the rms weight"),
-    ),
-    "prune_smallest": (Param("fraction", "float", "in [0, 1]"),),
-}
-
-#: Operators that take ``repair=True`` (drop the edges that would enter an input or close
-#: a cycle instead of refusing).
-REPAIRABLE = frozenset(
-    {"swap_columns", "add_scaled_column", "swap_rows", "add_scaled_row", "assign"}
-)
 
 
 def keeps(contract: Contract) -> str:
@@ -221,7 +141,7 @@ def ops_table(*, markdown: bool = False, width: int = 80) -> str:
     >>> ops_table(markdown=True).splitlines()[2]
     '| A | threshold | a (float): >= 0, finite | nothing promised |'
     """
-    rows = [(spec.letter or "-", spec.name, [_param_text(p) for p in ARGUMENTS[spec.name]],
+    rows = [(spec.letter or "-", spec.name, [_param_text(p) for p in spec.params],
              keeps(spec.contract)) for spec in OPERATORS.values()]
     if markdown:
         out = ["| letter | name | arguments | keeps |", "|---|---|---|---|"]
@@ -282,13 +202,13 @@ def describe_operator(name, *, width: int = 80) -> str:
         lines = [f"{spec.letter or '-'}  {spec.name}", ""]
         lines += _wrap(_first_paragraph(spec.func), width)
         lines += ["", "arguments:"]
-        for p in ARGUMENTS[spec.name] or ():
+        for p in spec.params:
             lines += _wrap(_param_text(p), width, initial_indent="  ",
                                    subsequent_indent="    ")
-        if not ARGUMENTS[spec.name]:
+        if not spec.params:
             lines.append("  none")
-        lines.append(f"  repair: {'accepted' if spec.name in REPAIRABLE else 'not taken'}")
-        keywords = getattr(spec.sample, "keywords", ())
+        lines.append(f"  repair: {'accepted' if spec.repairable else 'not taken'}")
+        keywords = [k.name for k in spec.keywords]
         lines += _wrap("sampler keywords (schedule entries): "
                                + (", ".join(keywords) or "none"), width)
         lines += ["", f"keeps: {keeps(c)}",

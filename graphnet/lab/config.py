@@ -136,7 +136,6 @@ refused, naming the key and the estimate. A run that plans more than 100,000 fil
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import math
 import numbers
@@ -150,6 +149,7 @@ import numpy as np
 from graphnet.errors import ConfigError, CycleError, GraphnetError
 from graphnet.graph.network import ACTIVATIONS
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
+from graphnet.lab.schedule import _check_schedule, _check_set_baseline, _dry_run_schedule
 from graphnet.lab.start import build_start, front_output_size, read_network
 
 __all__ = [
@@ -162,8 +162,6 @@ __all__ = [
     "BASELINES",
     "GRAPH_MODELS",
     "DEFAULTS",
-    "operator_args",
-    "sampler_keywords",
 ]
 
 #: Every model name a run can hold, in canonical order.
@@ -181,9 +179,6 @@ _LOSSES = ("cross_entropy", "squared_error")
 _DTYPES = ("float64", "float32")
 _ACCEPT = ("always", "if-better")
 _SCALES = ("unit", "symmetric")
-_ENTRY_KEYS = ("op", "every", "start", "p", "count")
-# operator arguments the runner supplies itself, never the config
-_RUNNER_ARGS = ("net", "seed", "rng", "repair")
 
 #: Defaults that do not depend on the data (the rest come from ``graphnet.models.recipe``).
 DEFAULTS = {
@@ -387,6 +382,10 @@ class _Checker:
 
     def fail(self, where: str, message: str):
         raise ConfigError(f"{self.source}: {where}: {message}")
+
+    def describe(self, value) -> str:
+        """A value for an error message (as :func:`_describe`)."""
+        return _describe(value)
 
     def keys(self, table, allowed, where_prefix: str, section: str):
         """Refuse unknown keys of ``table``."""
@@ -686,201 +685,6 @@ def _check_baselines(c: _Checker, raw: dict, info: dict, dataset: str) -> dict:
     }
 
 
-# ----------------------------------------------------------------------------- schedule
-
-# Integer arguments of the operators (node indices and counts).
-_INT_ARGS = {"i", "j", "src", "dst", "n", "node"}
-
-
-def operator_args(spec) -> dict:
-    """The arguments a schedule entry may give an operator, with their kind.
-
-    The operator function's own arguments (except the network, ``seed`` and
-    ``repair``, which the runner supplies) have kind ``"int"``, ``"float"``, ``"str"``
-    or ``"perm"``; they take the value forms of the module docstring. Keywords that only
-    the operator's sampler takes (``k_max``, ``a_range``, ``keep_io_order``, ``tries``,
-    ...) have kind ``"sampler"`` and are passed to the sampler as written.
-
-    Parameters
-    ----------
-    spec : OperatorSpec
-
-    Returns
-    -------
-    dict
-        argument name -> kind.
-
-    Examples
-    --------
-    >>> from graphnet.graph.operators import get_operator
-    >>> operator_args(get_operator("A"))
-    {'a': 'float', 'a_range': 'sampler'}
-    >>> operator_args(get_operator("F"))
-    {'src': 'int', 'dst': 'int', 'k': 'float', 'k_max': 'sampler', 'tries': 'sampler'}
-    """
-    out = {}
-    for name in list(inspect.signature(spec.func).parameters)[1:]:
-        if name in _RUNNER_ARGS:
-            continue
-        if name in _INT_ARGS:
-            out[name] = "int"
-        elif name == "perm":
-            out[name] = "perm"
-        elif name == "activation":
-            out[name] = "str"
-        else:
-            out[name] = "float"
-    for name in sampler_keywords(spec):
-        out.setdefault(name, "sampler")
-    return out
-
-
-def sampler_keywords(spec) -> tuple:
-    """The keywords ``spec.sample`` accepts (read from the sampler; empty if unknown).
-
-    Examples
-    --------
-    >>> from graphnet.graph.operators import get_operator
-    >>> sampler_keywords(get_operator("regrow"))
-    ('n', 'scale')
-    """
-    return tuple(getattr(spec.sample, "keywords", ()))
-
-
-def _sampler_default(spec, name: str):
-    """The default of a sampler keyword (what its type is checked against), or None."""
-    return getattr(spec.sample, "defaults", {}).get(name)
-
-
-def _check_sampler_value(c: _Checker, where: str, name: str, value, default):
-    """A sampler keyword: the type of its default (a pair for ``*_range``)."""
-    if isinstance(default, bool):
-        return c.bool(value, where)
-    if isinstance(default, int):
-        return c.int(value, where, low=1)
-    if isinstance(default, tuple) or name.endswith("_range"):
-        if not isinstance(value, list) or len(value) != 2:
-            c.fail(where, f"expected a pair [lo, hi], got {_describe(value)}")
-        return [c.float(v, f"{where}[{k}]") for k, v in enumerate(value)]
-    return c.float(value, where)
-
-
-def _check_arg(c: _Checker, where: str, name: str, value, kind: str, is_threshold: bool,
-               default=None):
-    """Check one schedule argument's value form; return it resolved (same form)."""
-    if kind == "sampler":
-        return _check_sampler_value(c, where, name, value, default)
-    if kind == "perm":
-        perm = c.int_list(value, where, low=0)
-        if sorted(perm) != list(range(len(perm))):
-            c.fail(where, f"expected a permutation of 0..{len(perm) - 1}, got {perm}")
-        return perm
-    if kind == "str":
-        return c.choice(value, ACTIVATIONS, where)
-    integer = kind == "int"
-    num = c.int if integer else c.float
-    if isinstance(value, dict):
-        if is_threshold and name == "a" and set(value) == {"quantile"}:
-            q = c.float(value["quantile"], f"{where}.quantile", low=0, high=1,
-                        what="a number in [0, 1]")
-            return {"quantile": q}
-        if set(value) == {"start", "step"}:
-            return {"start": num(value["start"], f"{where}.start"),
-                    "step": num(value["step"], f"{where}.step")}
-        forms = "{start, step}" + (" or {quantile}" if is_threshold and name == "a" else "")
-        c.fail(where, f"expected a number, [lo, hi] or a table {forms}, got {_describe(value)}")
-    if isinstance(value, list):
-        if len(value) != 2:
-            c.fail(where, f"expected a range [lo, hi] of two numbers, got {_describe(value)}")
-        lo, hi = (num(v, f"{where}[{k}]") for k, v in enumerate(value))
-        if lo > hi:
-            c.fail(where, f"expected lo <= hi, got [{value[0]}, {value[1]}]")
-        return [lo, hi]
-    return num(value, where)
-
-
-def _check_schedule(c: _Checker, entries) -> list:
-    if not isinstance(entries, list):
-        c.fail("[mutation] schedule", f"expected an array of tables [[mutation.schedule]], "
-                                      f"got {_describe(entries)}")
-    if not entries:
-        return []
-    from graphnet.graph.operators import get_operator
-
-    out = []
-    for k, e in enumerate(entries):
-        where = f"[[mutation.schedule]] #{k + 1}"
-        if not isinstance(e, dict):
-            c.fail(where, f"expected a table, got {_describe(e)}")
-        if "op" not in e:
-            c.fail(f"{where} op", "missing: name the operator (a letter 'A'..'N' or a name)")
-        op = e["op"]
-        if not isinstance(op, str):
-            c.fail(f"{where} op", f"expected an operator letter or name, got {_describe(op)}")
-        try:
-            spec = get_operator(op)
-        except GraphnetError as exc:
-            c.fail(f"{where} op", str(exc).replace("get_operator: ", ""))
-        args = operator_args(spec)
-        r = {"op": spec.name,
-             "every": c.int(e.get("every", 1), f"{where} every", low=1),
-             "start": c.int(e.get("start", 1), f"{where} start", low=1),
-             "p": c.float(e.get("p", 1.0), f"{where} p", low=0, high=1, what="a number in [0, 1]"),
-             "count": c.int(e.get("count", 1), f"{where} count", low=1)}
-        for key, value in e.items():
-            if key in _ENTRY_KEYS:
-                continue
-            if key not in args:
-                valid = ", ".join(list(_ENTRY_KEYS) + list(args))
-                c.fail(f"{where} {key}", f"operator {spec.name!r} ({spec.letter or 'extra'}) has "
-                                         f"no argument {key!r}; expected one of {valid}")
-            value = _check_arg(c, f"{where} {key}", key, value, args[key],
-                               spec.name == "threshold", _sampler_default(spec, key))
-            if spec.name == "threshold" and key == "a":
-                _check_non_negative(c, f"{where} {key}", value)
-            if spec.name == "prune_smallest" and key == "fraction":
-                _check_unit(c, f"{where} {key}", value)
-            r[key] = value
-        out.append(r)
-    return out
-
-
-def _check_non_negative(c: _Checker, where: str, value):
-    if isinstance(value, dict):
-        if "start" in value and value["start"] < 0:
-            c.fail(f"{where}.start", f"a threshold must be >= 0, got {value['start']}")
-        return
-    lo = value[0] if isinstance(value, list) else value
-    if lo < 0:
-        c.fail(where, f"a threshold must be >= 0, got {value}")
-
-
-def _check_unit(c: _Checker, where: str, value):
-    if isinstance(value, dict):
-        return
-    for x in value if isinstance(value, list) else [value]:
-        if not 0 <= x <= 1:
-            c.fail(where, f"a fraction must be in [0, 1], got {value}")
-
-
-def _dry_run_schedule(c: _Checker, schedule: list, net, repair: bool):
-    """Apply every entry once to the start network so a bad argument fails now.
-
-    Only argument errors (InputError, InputTypeError) are config errors; an operator
-    that cannot act on this particular network (OperatorError) is left to the run.
-    """
-    from graphnet.errors import InputError, InputTypeError
-    from graphnet.lab.runner import apply_entry
-
-    for k, entry in enumerate(schedule):
-        try:
-            apply_entry(net, entry, np.random.default_rng(0), round_=entry["start"], repair=repair)
-        except (InputError, InputTypeError) as exc:
-            c.fail(f"[[mutation.schedule]] #{k + 1}", f"operator {entry['op']!r}: {exc}")
-        except GraphnetError:
-            pass
-
-
 # ----------------------------------------------------------------------------- whole config
 
 _TOP_KEYS = ("name", "description", "seeds", "rounds", "out", "data", "network", "train",
@@ -925,7 +729,7 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     }
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
     if "set" in v["baselines"]["models"]:
-        _check_ops_exist(c, ("prune_smallest", "regrow"), "[baselines] models")
+        _check_set_baseline(c, "[baselines] models")
     # estimate first: an impossible size is refused before the network is built
     from graphnet.lab.budget import check_memory
 
@@ -934,16 +738,6 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     net = _check_buildable(c, v, info)
     _dry_run_schedule(c, v["mutation"]["schedule"], net, v["mutation"]["repair"])
     return v, info
-
-
-def _check_ops_exist(c: _Checker, names, where: str):
-    from graphnet.graph.operators import get_operator
-
-    for n in names:
-        try:
-            get_operator(n)
-        except GraphnetError as exc:
-            c.fail(where, f"the 'set' baseline needs operator {n!r}: {exc}")
 
 
 def _check_buildable(c: _Checker, v: dict, info: dict):

@@ -20,11 +20,13 @@ synced, then ``os.replace``), so a reader -- or a resumed run -- sees either the
 or the new one, never half of one. A round's part file is written last: its existence
 means the round is complete (snapshot and checkpoint already on disk).
 
-graphnet deletes or overwrites only what it recognisably wrote: a directory is a run when
-its ``state.json`` holds ``"version": STATE_VERSION`` (written first, before anything
-else); ``--force`` replaces a run only if every entry is one a run writes (RUN_FILES,
-RUN_FOLDERS with their file types, stale temporaries), and never the current directory or
-one of its parents; ``--resume`` continues only a run. See :meth:`RunDir.check`.
+A job writes its rounds through :meth:`RunDir.write_round`; the parent merges the part
+files into metrics.csv and history.jsonl (:func:`merge_parts`) and, resuming, checks the
+config (:func:`check_same_config`) and whether the run is done (:func:`is_finished`).
+
+graphnet deletes or overwrites only what it recognisably wrote: the run marker
+(``state.json`` with its version), the entries a run writes and the ``--force`` /
+``--resume`` checks live in :mod:`graphnet.lab.ownership`; see :meth:`RunDir.check`.
 """
 
 from __future__ import annotations
@@ -34,24 +36,19 @@ import io
 import json
 import os
 import re
-import shutil
 import tomllib
 
 import numpy as np
 
 from graphnet.errors import DataError, InputError
-from graphnet.fileio import atomic_write, atomic_write_json, atomic_write_text, is_temporary
-from graphnet.lab.lock import LOCK_NAME, RunLock
+from graphnet.fileio import atomic_write, atomic_write_json, atomic_write_text
+from graphnet.lab import ownership
+from graphnet.lab.lock import RunLock
 
 __all__ = [
     "METRICS_COLUMNS",
     "HISTORY_KEYS",
-    "STATE_VERSION",
-    "RUN_FILES",
-    "RUN_FOLDERS",
     "RunDir",
-    "foreign_entries",
-    "remove_temporaries",
     "atomic_write",
     "atomic_write_text",
     "atomic_write_json",
@@ -74,14 +71,6 @@ METRICS_COLUMNS = ("seed", "model", "round", "epoch", "loss", "accuracy", "val_l
 #: Keys of every history.jsonl record (``error`` is null unless the operator refused).
 HISTORY_KEYS = ("seed", "model", "round", "name", "letter", "args", "dropped_edges",
                 "edges_before", "edges_after", "accepted", "error")
-STATE_VERSION = 1
-#: The files a run writes at its top level (besides stale ``.tmp-*`` temporaries).
-RUN_FILES = ("config.toml", "config.source.toml", "state.json", "metrics.csv", "history.jsonl",
-             "summary.md", LOCK_NAME)
-#: The folders a run writes, with the file types each holds (at any depth).
-RUN_FOLDERS = {"snapshots": (".json", ".graphml"), "checkpoints": (".npz",),
-               "parts": (".json",), "plots": (".png", ".gif", ".svg", ".pdf")}
-
 _INT_COLUMNS = ("seed", "round", "epoch", "edges", "nodes", "params", "rank", "accepted")
 _ROUND_FILE = re.compile(r"round(\d+)\.json")
 
@@ -232,12 +221,12 @@ class RunDir:
 
     def write_state(self, complete: bool, jobs: dict) -> None:
         """state.json: the run's marker, whether it is complete, each job's last round."""
-        atomic_write_json(self.state, {"version": STATE_VERSION, "complete": complete,
-                                       "jobs": dict(jobs)})
+        atomic_write_json(self.state, {"version": ownership.STATE_VERSION,
+                                       "complete": complete, "jobs": dict(jobs)})
 
     def exists(self) -> bool:
         """Whether the directory exists and holds anything but a lock and temporaries."""
-        return bool(_contents(self.path))
+        return ownership.has_contents(self.path)
 
     def is_run(self) -> bool:
         """Whether the directory is a graphnet run: ``state.json`` with STATE_VERSION.
@@ -247,16 +236,14 @@ class RunDir:
         >>> RunDir("/nonexistent").is_run()
         False
         """
-        return _marker_problem(self.path) is None
+        return ownership.is_run(self.path)
 
     def check(self, *, resume: bool, force: bool) -> None:
         """Refuse, before anything is written, what :meth:`prepare` must not do.
 
-        A missing or empty directory is always fine. An existing one must be a run
-        (:meth:`is_run`) to be resumed or forced; ``force`` also needs every entry to be
-        one a run writes (:func:`foreign_entries`) and never replaces the current
-        directory or one of its parents; without either flag a non-empty directory is
-        refused.
+        See :func:`graphnet.lab.ownership.check`: a missing or empty directory is fine; an
+        existing one must be a run to be resumed, and hold only a run's own entries (never
+        the current directory or a parent) to be forced.
 
         Raises
         ------
@@ -268,42 +255,12 @@ class RunDir:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as d:
         ...     _ = open(os.path.join(d, "notes.txt"), "w").close()
-        ...     RunDir(d).check(resume=False, force=True)  # doctest: +ELLIPSIS
+        ...     RunDir(d).check(resume=False, force=False)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        graphnet.errors.InputError: run: --force refused: ...not a graphnet run (no state.json); ...
+        graphnet.errors.InputError: run: ... is not a graphnet run (it holds notes.txt); ...
         """
-        if resume and force:
-            raise InputError("run: resume and force exclude each other")
-        if os.path.lexists(self.path) and not os.path.isdir(self.path):
-            raise InputError(f"run: {self.path} exists and is not a directory")
-        if force and _holds_cwd(self.path):
-            raise InputError(f"run: --force refused: {self.path} is the current directory or "
-                             f"one of its parents; graphnet never deletes those")
-        contents = _contents(self.path)
-        if not contents:
-            return
-        problem = _marker_problem(self.path)
-        shown = _listing(contents)
-        if problem is not None:
-            if force or resume:
-                flag = "--force" if force else "--resume"
-                raise InputError(
-                    f"run: {flag} refused: {self.path} is not a graphnet run ({problem}); it "
-                    f"holds {shown}; nothing was touched: choose another --out")
-            raise InputError(f"run: {self.path} already exists and is not a graphnet run "
-                             f"(it holds {shown}); choose another --out")
-        if force:
-            foreign = foreign_entries(self.path)
-            if foreign:
-                raise InputError(
-                    f"run: --force refused: {self.path} holds what a graphnet run does not "
-                    f"write: {_listing(foreign)}; --force replaces only a run's own files: "
-                    f"move those away or choose another --out")
-        elif not resume:
-            raise InputError(
-                f"run: the run directory {self.path} already exists; pass --resume to "
-                f"continue it or --force to delete it and start over")
+        ownership.check(self.path, resume=resume, force=force)
 
     def lock(self) -> RunLock:
         """The run's lock (``RUN/.lock``), not yet taken; makes the directory if missing."""
@@ -316,7 +273,8 @@ class RunDir:
         Call it holding :meth:`lock`. It checks again (:meth:`check`), then: a fresh run
         gets its marker ``state.json`` first; ``force`` deletes the run's own entries only
         (the lock stays, the folder itself too); ``resume`` removes the temporaries a
-        killed run left where it writes (:func:`remove_temporaries`).
+        killed run left where it writes
+        (:func:`graphnet.lab.ownership.remove_temporaries`).
 
         Raises
         ------
@@ -338,23 +296,13 @@ class RunDir:
         self.check(resume=resume, force=force)
         if os.path.isdir(self.path) and self.is_run():
             if resume:
-                remove_temporaries(self.path)
+                ownership.remove_temporaries(self.path)
                 return True
             if force:
-                self._remove_own()
+                ownership.remove_own(self.path)
         os.makedirs(self.path, exist_ok=True)
         self.write_state(False, {})
         return False
-
-    def _remove_own(self) -> None:
-        """Delete what a run writes (checked by :meth:`check`), keeping the lock."""
-        for name in os.listdir(self.path):
-            path = self._p(name)
-            if name in RUN_FOLDERS and os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            elif (name in RUN_FILES and name != LOCK_NAME) or is_temporary(name):
-                os.remove(path)
-
 
 def merge_parts(run_dir, config) -> tuple[int, int]:
     """Merge the jobs' part files into metrics.csv and history.jsonl, canonical order.
@@ -431,128 +379,6 @@ def is_finished(run_dir, config) -> bool:
     return (state.get("complete") is True and os.path.exists(run.summary)
             and all(run.completed_round(m, s) >= config.rounds
                     for s in config.seeds for m in config.models))
-
-
-def _contents(path) -> list:
-    """The entries of a directory that count (not our lock, not temporaries); [] if none."""
-    if not os.path.isdir(path):
-        return []
-    return sorted(n for n in os.listdir(path)
-                  if not (n == LOCK_NAME and _own_lock(os.path.join(path, n)))
-                  and not is_temporary(n))
-
-
-def _own_lock(path) -> bool:
-    """Whether ``path`` (a ``.lock``) can be graphnet's: a plain file holding a pid or nothing.
-
-    Anything else (a user's ``.lock``, a link) counts as the directory's content: taking
-    the lock truncates the file.
-    """
-    if os.path.islink(path) or not os.path.isfile(path):
-        return False
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read(65)
-    except OSError:
-        return False
-    return re.fullmatch(rb"\d{0,20}\n?", text) is not None
-
-
-def _listing(names, limit: int = 5) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _marker_problem(path) -> str | None:
-    """None if ``path/state.json`` marks a run of this format, else what is wrong."""
-    state = os.path.join(os.fspath(path), "state.json")
-    if not os.path.isfile(state):
-        return "no state.json"
-    try:
-        with open(state, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return "its state.json is not a run's JSON"
-    if not isinstance(data, dict) or "version" not in data:
-        return "its state.json has no version"
-    if data["version"] != STATE_VERSION:
-        return f"its state.json has version {data['version']!r}, expected {STATE_VERSION}"
-    return None
-
-
-def _holds_cwd(path) -> bool:
-    """Whether ``path`` is the current directory or one of its parents."""
-    target, cwd = os.path.realpath(path), os.path.realpath(os.getcwd())
-    return cwd == target or cwd.startswith(target.rstrip(os.sep) + os.sep)
-
-
-def foreign_entries(run_dir) -> list:
-    """The entries of a run directory that a run does not write (relative paths).
-
-    A run writes RUN_FILES and RUN_FOLDERS (holding subfolders and files of the folder's
-    types) and may leave temporaries; anything else, and any symbolic link, is foreign.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     os.makedirs(os.path.join(d, "plots"))
-    ...     for name in ("state.json", "notes.txt", os.path.join("plots", "a.png"),
-    ...                  os.path.join("plots", "b.txt")):
-    ...         _ = open(os.path.join(d, name), "w").close()
-    ...     foreign_entries(d)
-    ['notes.txt', 'plots/b.txt']
-    """
-    root = os.fspath(run_dir)
-    foreign = []
-    for name in sorted(os.listdir(root)):
-        path = os.path.join(root, name)
-        if os.path.islink(path):
-            foreign.append(name)
-        elif name in RUN_FOLDERS and os.path.isdir(path):
-            types = RUN_FOLDERS[name]
-            for folder, dirs, files in os.walk(path):
-                rel = os.path.relpath(folder, root)
-                foreign.extend(os.path.join(rel, d) for d in sorted(dirs)
-                               if os.path.islink(os.path.join(folder, d)))
-                foreign.extend(os.path.join(rel, f) for f in sorted(files)
-                               if os.path.islink(os.path.join(folder, f))
-                               or not (f.endswith(types) or is_temporary(f)))
-        elif not (os.path.isfile(path) and (name in RUN_FILES or is_temporary(name))):
-            foreign.append(name)
-    return foreign
-
-
-def remove_temporaries(run_dir) -> list:
-    """Delete the temporaries (``.tmp-*`` of :func:`atomic_write`) a killed run left.
-
-    Returns the removed paths. Only names of atomic_write's pattern go, and only where a
-    run writes (its top level and RUN_FOLDERS): a folder of the user's inside the run is
-    left alone. Symbolic links are not followed.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     os.makedirs(os.path.join(d, "plots"))
-    ...     for name in (".tmp-rounds-ab12cd34.png", ".tmp-notes.txt"):
-    ...         _ = open(os.path.join(d, "plots", name), "w").close()
-    ...     gone = [os.path.basename(p) for p in remove_temporaries(d)]
-    ...     gone, os.listdir(os.path.join(d, "plots"))
-    (['.tmp-rounds-ab12cd34.png'], ['.tmp-notes.txt'])
-    """
-    root = os.fspath(run_dir)
-    removed = []
-    walks = [[(root, [], os.listdir(root))]]  # the top level, not its other folders
-    walks += [os.walk(os.path.join(root, name)) for name in RUN_FOLDERS
-              if not os.path.islink(os.path.join(root, name))]
-    for folder, _, files in (entry for walk in walks for entry in walk):
-        for name in files:
-            path = os.path.join(folder, name)
-            if is_temporary(name) and os.path.isfile(path) and not os.path.islink(path):
-                os.remove(path)
-                removed.append(path)
-    return removed
 
 
 def write_npz(path, arrays: dict) -> None:

@@ -44,11 +44,11 @@ from graphnet.errors import DivergenceError, GraphError, InputError, OperatorErr
 from graphnet.graph.execute import graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
-from graphnet.lab.config import (GRAPH_MODELS, Config, load_config, operator_args,
-                                 parse_config, sampler_keywords)
+from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
+from graphnet.lab.schedule import _set_round, mutate
 from graphnet.lab.start import (Data, baseline_model, build_start, front_layers, load_data,
                                 load_front)
 from graphnet.rng import Purpose, stream
@@ -58,9 +58,6 @@ from graphnet.train import evaluate, fit
 __all__ = [
     "run_experiment",
     "RunResult",
-    "apply_entry",
-    "entry_args",
-    "mutate",
     "MODEL_CODES",
     "default_workers",
 ]
@@ -71,176 +68,6 @@ MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4}
 _FAMILY = {"graph": 0, "fixed-graph": 0, "set": 0, "mlp": 3, "cnn": 4}
 # expected cost, for submitting the longest jobs first (results do not depend on it)
 _COST = {"cnn": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4}
-
-
-# ----------------------------------------------------------------------------- mutation
-
-_ENTRY_KEYS = ("op", "every", "start", "p", "count")
-
-
-def _resolve_args(net, entry: dict, kinds: dict, rng, round_: int) -> tuple[dict, dict]:
-    """(fixed operator arguments, sampler keywords) of one application."""
-    fixed, sampler = {}, {}
-    for name, value in entry.items():
-        if name in _ENTRY_KEYS:
-            continue
-        kind = kinds[name]
-        if kind == "sampler":
-            sampler[name] = tuple(value) if isinstance(value, list) else value
-        elif kind == "perm":
-            fixed[name] = list(value)
-        elif isinstance(value, dict) and "quantile" in value:
-            w = np.abs(np.array([x for _, _, x in net.edges()]))
-            fixed[name] = float(np.quantile(w, value["quantile"])) if w.size else 0.0
-        elif isinstance(value, dict):
-            fixed[name] = value["start"] + value["step"] * (round_ - entry["start"])
-            if name == "a" and entry["op"] == "threshold":
-                fixed[name] = max(fixed[name], 0.0)  # a falling ramp stops at 0
-        elif isinstance(value, list):
-            lo, hi = value
-            fixed[name] = int(rng.integers(lo, hi + 1)) if kind == "int" else float(rng.uniform(lo, hi))
-        else:
-            fixed[name] = value
-    return fixed, sampler
-
-
-def entry_args(net, entry: dict, rng, *, round_: int) -> tuple:
-    """The operator and the full arguments of one application of a schedule entry.
-
-    Fixed arguments are used as given; ``[lo, hi]`` is drawn from ``rng``; ``{start,
-    step}`` is ``start + step * (round - entry start)`` (a threshold stops at 0);
-    ``{quantile = q}`` is the q-quantile of abs(w) over the current edges. Arguments not
-    given (and regrow's seed) are drawn by the operator's sampler from ``rng``, which also
-    gets the entry's sampler keywords.
-
-    Returns
-    -------
-    (OperatorSpec, dict)
-
-    Examples
-    --------
-    >>> from graphnet.graph.network import GraphNetwork
-    >>> net = GraphNetwork.layered([2, 4, 2], seed=0)
-    >>> entry = {"op": "F", "every": 1, "start": 1, "p": 1.0, "count": 1, "k": [-0.1, 0.1]}
-    >>> spec, args = entry_args(net, entry, np.random.default_rng(0), round_=1)
-    >>> spec.name, sorted(args), abs(args["k"]) <= 0.1
-    ('add_scaled_row', ['dst', 'k', 'src'], True)
-    """
-    from graphnet.graph.operators import get_operator
-
-    spec = get_operator(entry["op"])
-    kinds = operator_args(spec)
-    fixed, sampler = _resolve_args(net, entry, kinds, rng, round_)
-    missing = [n for n, k in kinds.items() if k != "sampler" and n not in fixed
-               and _required(spec, n)]
-    if spec.name == "regrow" or missing or sampler:
-        accepts = set(sampler_keywords(spec))
-        drawn = spec.sample(net, rng, **{k: v for k, v in fixed.items() if k in accepts},
-                            **sampler)
-        return spec, {**drawn, **fixed}
-    return spec, fixed
-
-
-def apply_entry(net, entry: dict, rng, *, round_: int, repair: bool = True):
-    """Apply one schedule entry once (arguments as :func:`entry_args` makes them).
-
-    Parameters
-    ----------
-    net : GraphNetwork
-    entry : dict
-        A resolved ``[[mutation.schedule]]`` entry.
-    rng : numpy.random.Generator
-    round_ : int
-    repair : bool
-
-    Returns
-    -------
-    (GraphNetwork, Applied)
-
-    Raises
-    ------
-    OperatorError, InputError, GraphError
-        Whatever the operator raises; ``net`` is unchanged.
-
-    Examples
-    --------
-    >>> from graphnet.graph.network import GraphNetwork
-    >>> net = GraphNetwork.layered([2, 4, 2], seed=0)
-    >>> entry = {"op": "threshold", "every": 1, "start": 1, "p": 1.0, "count": 1,
-    ...          "a": {"quantile": 0.5}}
-    >>> new, rec = apply_entry(net, entry, np.random.default_rng(0), round_=1)
-    >>> rec.edges_before, rec.edges_after
-    (16, 8)
-    """
-    from graphnet.graph.operators import apply
-
-    spec, args = entry_args(net, entry, rng, round_=round_)
-    return apply(net, spec, repair=repair, **args)
-
-
-def _required(spec, name: str) -> bool:
-    import inspect
-
-    p = inspect.signature(spec.func).parameters[name]
-    return p.default is inspect.Parameter.empty
-
-
-def mutate(net, schedule: list, *, seed: int, round_: int, repair: bool = True,
-           code: int = 0) -> tuple:
-    """Apply a round's due schedule entries in order.
-
-    Entry ``k`` is due in round ``r`` when ``r >= start`` and ``(r - start) % every == 0``;
-    it then fires with probability ``p``, ``count`` times. Its randomness is the stream
-    ``(seed, code, round, MUTATE, k)``. An application the operator refuses (OperatorError,
-    GraphError, InputError) leaves the network as it was and is recorded with its error.
-
-    Returns
-    -------
-    (GraphNetwork, list of dict)
-        The mutated network and one record per application (``Applied.to_dict()`` plus
-        ``error``: None or the refusal's message).
-
-    Examples
-    --------
-    >>> from graphnet.graph.network import GraphNetwork
-    >>> net = GraphNetwork.layered([2, 4, 2], seed=0)
-    >>> sched = [{"op": "threshold", "every": 2, "start": 1, "p": 1.0, "count": 1, "a": 0.5}]
-    >>> [len(mutate(net, sched, seed=0, round_=r)[1]) for r in (1, 2, 3)]
-    [1, 0, 1]
-    """
-    from graphnet.graph.operators import apply, get_operator
-
-    records = []
-    for k, entry in enumerate(schedule):
-        if round_ < entry["start"] or (round_ - entry["start"]) % entry["every"]:
-            continue
-        rng = stream(seed, code, round_, Purpose.MUTATE, k)
-        if rng.random() >= entry["p"]:
-            continue
-        for _ in range(entry["count"]):
-            spec, args = get_operator(entry["op"]), {}
-            try:
-                spec, args = entry_args(net, entry, rng, round_=round_)
-                net, rec = apply(net, spec, repair=repair, **args)
-                records.append({**rec.to_dict(), "error": None})
-            except (OperatorError, GraphError, InputError) as exc:
-                records.append({"name": spec.name, "letter": spec.letter,
-                                "args": {k: list(v) if isinstance(v, tuple) else v
-                                         for k, v in args.items()},
-                                "dropped_edges": [], "edges_before": net.n_edges,
-                                "edges_after": net.n_edges, "error": str(exc)})
-    return net, records
-
-
-def _set_round(net, *, seed: int, round_: int, fraction: float) -> tuple:
-    """SET: prune the smallest ``fraction`` of the edges, regrow as many at random."""
-    from graphnet.graph.operators import apply, apply_random
-
-    rng = stream(seed, MODEL_CODES["set"], round_, Purpose.MUTATE)
-    pruned, rec1 = apply(net, "prune_smallest", fraction=fraction)
-    n = rec1.edges_before - rec1.edges_after
-    grown, rec2 = apply_random(pruned, "regrow", rng, n=n)
-    return grown, [{**rec1.to_dict(), "error": None}, {**rec2.to_dict(), "error": None}]
 
 
 # ----------------------------------------------------------------------------- one job
@@ -332,7 +159,8 @@ def _candidate(job: _Job, live: _Live, r: int, report) -> tuple:
                                     repair=v["mutation"]["repair"], code=MODEL_CODES["graph"])
     else:
         candidate, records = _set_round(live.net, seed=seed, round_=r,
-                                        fraction=v["baselines"]["set_fraction"])
+                                        fraction=v["baselines"]["set_fraction"],
+                                        code=MODEL_CODES["set"])
     # raises for on_disconnected = "stop": nothing of round r is written yet
     warning = check_round(live.net, candidate, records, seed=seed, model=name, round_=r,
                           policy=v["mutation"]["on_disconnected"])

@@ -1,0 +1,245 @@
+"""What graphnet owns in a directory: the run marker, a run's entries, --force / --resume checks.
+
+graphnet deletes or overwrites only what it recognisably wrote: a directory is a run when
+its ``state.json`` holds ``"version": STATE_VERSION`` (written first, before anything
+else); ``--force`` replaces a run only if every entry is one a run writes (RUN_FILES,
+RUN_FOLDERS with their file types, stale temporaries), and never the current directory or
+one of its parents; ``--resume`` continues only a run. :func:`check` refuses before
+anything is touched; :class:`graphnet.lab.rundir.RunDir` calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+
+from graphnet.errors import InputError
+from graphnet.fileio import is_temporary
+from graphnet.lab.lock import LOCK_NAME
+
+__all__ = ["STATE_VERSION", "RUN_FILES", "RUN_FOLDERS", "is_run", "has_contents", "check",
+           "foreign_entries", "remove_temporaries", "remove_own"]
+
+#: The ``version`` of ``state.json`` that marks a run of this format.
+STATE_VERSION = 1
+#: The files a run writes at its top level (besides stale ``.tmp-*`` temporaries).
+RUN_FILES = ("config.toml", "config.source.toml", "state.json", "metrics.csv", "history.jsonl",
+             "summary.md", LOCK_NAME)
+#: The folders a run writes, with the file types each holds (at any depth).
+RUN_FOLDERS = {"snapshots": (".json", ".graphml"), "checkpoints": (".npz",),
+               "parts": (".json",), "plots": (".png", ".gif", ".svg", ".pdf")}
+
+
+def is_run(run_dir) -> bool:
+    """Whether ``run_dir`` is a graphnet run: ``state.json`` with STATE_VERSION.
+
+    Examples
+    --------
+    >>> is_run("/nonexistent")
+    False
+    """
+    return _marker_problem(run_dir) is None
+
+
+def has_contents(run_dir) -> bool:
+    """Whether the directory exists and holds anything but our lock and temporaries.
+
+    Examples
+    --------
+    >>> has_contents("/nonexistent")
+    False
+    """
+    return bool(_contents(os.fspath(run_dir)))
+
+
+def check(run_dir, *, resume: bool, force: bool) -> None:
+    """Refuse, before anything is written, what a run must not do to ``run_dir``.
+
+    A missing or empty directory is always fine. An existing one must be a run
+    (:func:`is_run`) to be resumed or forced; ``force`` also needs every entry to be
+    one a run writes (:func:`foreign_entries`) and never replaces the current
+    directory or one of its parents; without either flag a non-empty directory is
+    refused.
+
+    Raises
+    ------
+    InputError
+        Naming the directory and, for a directory that is not a run's, what it holds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = open(os.path.join(d, "notes.txt"), "w").close()
+    ...     check(d, resume=False, force=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: run: --force refused: ...not a graphnet run (no state.json); ...
+    """
+    path = os.fspath(run_dir)
+    if resume and force:
+        raise InputError("run: resume and force exclude each other")
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise InputError(f"run: {path} exists and is not a directory")
+    if force and _holds_cwd(path):
+        raise InputError(f"run: --force refused: {path} is the current directory or "
+                         f"one of its parents; graphnet never deletes those")
+    contents = _contents(path)
+    if not contents:
+        return
+    problem = _marker_problem(path)
+    shown = _listing(contents)
+    if problem is not None:
+        if force or resume:
+            flag = "--force" if force else "--resume"
+            raise InputError(
+                f"run: {flag} refused: {path} is not a graphnet run ({problem}); it "
+                f"holds {shown}; nothing was touched: choose another --out")
+        raise InputError(f"run: {path} already exists and is not a graphnet run "
+                         f"(it holds {shown}); choose another --out")
+    if force:
+        foreign = foreign_entries(path)
+        if foreign:
+            raise InputError(
+                f"run: --force refused: {path} holds what a graphnet run does not "
+                f"write: {_listing(foreign)}; --force replaces only a run's own files: "
+                f"move those away or choose another --out")
+    elif not resume:
+        raise InputError(
+            f"run: the run directory {path} already exists; pass --resume to "
+            f"continue it or --force to delete it and start over")
+
+
+def remove_own(run_dir) -> None:
+    """Delete what a run writes (checked by :func:`check`), keeping the lock."""
+    root = os.fspath(run_dir)
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name in RUN_FOLDERS and os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif (name in RUN_FILES and name != LOCK_NAME) or is_temporary(name):
+            os.remove(path)
+
+
+def _contents(path) -> list:
+    """The entries of a directory that count (not our lock, not temporaries); [] if none."""
+    if not os.path.isdir(path):
+        return []
+    return sorted(n for n in os.listdir(path)
+                  if not (n == LOCK_NAME and _own_lock(os.path.join(path, n)))
+                  and not is_temporary(n))
+
+
+def _own_lock(path) -> bool:
+    """Whether ``path`` (a ``.lock``) can be graphnet's: a plain file holding a pid or nothing.
+
+    Anything else (a user's ``.lock``, a link) counts as the directory's content: taking
+    the lock truncates the file.
+    """
+    if os.path.islink(path) or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(65)
+    except OSError:
+        return False
+    return re.fullmatch(rb"\d{0,20}\n?", text) is not None
+
+
+def _listing(names, limit: int = 5) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _marker_problem(path) -> str | None:
+    """None if ``path/state.json`` marks a run of this format, else what is wrong."""
+    state = os.path.join(os.fspath(path), "state.json")
+    if not os.path.isfile(state):
+        return "no state.json"
+    try:
+        with open(state, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return "its state.json is not a run's JSON"
+    if not isinstance(data, dict) or "version" not in data:
+        return "its state.json has no version"
+    if data["version"] != STATE_VERSION:
+        return f"its state.json has version {data['version']!r}, expected {STATE_VERSION}"
+    return None
+
+
+def _holds_cwd(path) -> bool:
+    """Whether ``path`` is the current directory or one of its parents."""
+    target, cwd = os.path.realpath(path), os.path.realpath(os.getcwd())
+    return cwd == target or cwd.startswith(target.rstrip(os.sep) + os.sep)
+
+
+def foreign_entries(run_dir) -> list:
+    """The entries of a run directory that a run does not write (relative paths).
+
+    A run writes RUN_FILES and RUN_FOLDERS (holding subfolders and files of the folder's
+    types) and may leave temporaries; anything else, and any symbolic link, is foreign.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     os.makedirs(os.path.join(d, "plots"))
+    ...     for name in ("state.json", "notes.txt", os.path.join("plots", "a.png"),
+    ...                  os.path.join("plots", "b.txt")):
+    ...         _ = open(os.path.join(d, name), "w").close()
+    ...     foreign_entries(d)
+    ['notes.txt', 'plots/b.txt']
+    """
+    root = os.fspath(run_dir)
+    foreign = []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if os.path.islink(path):
+            foreign.append(name)
+        elif name in RUN_FOLDERS and os.path.isdir(path):
+            types = RUN_FOLDERS[name]
+            for folder, dirs, files in os.walk(path):
+                rel = os.path.relpath(folder, root)
+                foreign.extend(os.path.join(rel, d) for d in sorted(dirs)
+                               if os.path.islink(os.path.join(folder, d)))
+                foreign.extend(os.path.join(rel, f) for f in sorted(files)
+                               if os.path.islink(os.path.join(folder, f))
+                               or not (f.endswith(types) or is_temporary(f)))
+        elif not (os.path.isfile(path) and (name in RUN_FILES or is_temporary(name))):
+            foreign.append(name)
+    return foreign
+
+
+def remove_temporaries(run_dir) -> list:
+    """Delete the temporaries (``.tmp-*`` of :func:`atomic_write`) a killed run left.
+
+    Returns the removed paths. Only names of atomic_write's pattern go, and only where a
+    run writes (its top level and RUN_FOLDERS): a folder of the user's inside the run is
+    left alone. Symbolic links are not followed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     os.makedirs(os.path.join(d, "plots"))
+    ...     for name in (".tmp-rounds-ab12cd34.png", ".tmp-notes.txt"):
+    ...         _ = open(os.path.join(d, "plots", name), "w").close()
+    ...     gone = [os.path.basename(p) for p in remove_temporaries(d)]
+    ...     gone, os.listdir(os.path.join(d, "plots"))
+    (['.tmp-rounds-ab12cd34.png'], ['.tmp-notes.txt'])
+    """
+    root = os.fspath(run_dir)
+    removed = []
+    walks = [[(root, [], os.listdir(root))]]  # the top level, not its other folders
+    walks += [os.walk(os.path.join(root, name)) for name in RUN_FOLDERS
+              if not os.path.islink(os.path.join(root, name))]
+    for folder, _, files in (entry for walk in walks for entry in walk):
+        for name in files:
+            path = os.path.join(folder, name)
+            if is_temporary(name) and os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+                removed.append(path)
+    return removed
