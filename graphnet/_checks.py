@@ -10,9 +10,9 @@ import numbers
 
 import numpy as np
 
-from graphnet.errors import InputTypeError
+from graphnet.errors import InputError, InputTypeError
 
-__all__ = ["is_int", "is_real", "check_dtype", "float_dtype"]
+__all__ = ["is_int", "is_real", "check_choice", "check_dtype", "float_dtype"]
 
 
 def is_int(x) -> bool:
@@ -36,6 +36,21 @@ def is_real(x) -> bool:
     (True, True, False, False)
     """
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_choice(value, choices, name: str, where: str) -> None:
+    """Raise InputError unless ``value`` is one of ``choices`` (a str among them).
+
+    Examples
+    --------
+    >>> check_choice("unit", ("unit", "symmetric"), "scale", "f")
+    >>> check_choice("x", ("unit", "symmetric"), "scale", "f")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: f: scale must be one of 'unit', 'symmetric', got 'x'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
 def check_dtype(dtype, where: str) -> np.dtype:

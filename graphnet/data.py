@@ -10,8 +10,8 @@ Randomness (spiral noise, shuffling, splits) comes only from
 :func:`graphnet.rng.make_rng`: the same seed gives the same arrays, bit for bit.
 :func:`load_dataset` turns a short spec string (``"digits"``, ``"mnist:PATH"``, ...) into a
 :class:`Dataset` with a train and a test part; the CLI and the lab use it. The file readers
-(MNIST IDX, csv, npz) and the label rule live in :mod:`graphnet.datafiles`; ``read_idx``,
-``load_idx_pair`` and ``load_mnist`` are importable from here as before.
+live in :mod:`graphnet.idxfiles` (MNIST IDX) and :mod:`graphnet.datafiles` (csv, npz, and the
+label rule); checking, splitting and one-hot encoding arrays in :mod:`graphnet.dataprep`.
 """
 
 from __future__ import annotations
@@ -23,40 +23,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphnet.datafiles import (SCALES, _check_choice, _float_dtype, _idx_pair_raw, _mnist_files,
-                                _scale_pixels, check_labels, load_csv, load_idx_pair, load_mnist,
-                                load_npz, read_idx)
+from graphnet._checks import check_choice, float_dtype, is_int
+from graphnet.datafiles import check_labels, load_csv, load_npz
+from graphnet.dataprep import train_test_split
 from graphnet.errors import DataError, InputError, InputTypeError
+from graphnet.idxfiles import SCALES, _idx_pair_raw, _mnist_files, _scale_pixels, load_mnist
 from graphnet.rng import make_rng
 
 __all__ = [
     "xor",
     "spirals",
     "digits",
-    "read_idx",
-    "load_idx_pair",
-    "load_mnist",
-    "train_test_split",
-    "one_hot",
-    "check_dataset",
     "Dataset",
     "load_dataset",
     "dataset_info",
     "DATASET_SPECS",
-    "SCALES",
 ]
 
 #: The spec strings :func:`load_dataset` accepts (``mnist:PATH``: a directory of IDX files;
 #: ``csv:PATH``, ``npz:PATH``: the user's own file, see :mod:`graphnet.datafiles`).
 DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH")
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _round_half_up(x: float) -> int:
-    """Round to the nearest integer, halves up (not Python's round-half-to-even)."""
-    return int(math.floor(x + 0.5))
 
 
 # ----------------------------------------------------------------------------- toy sets
@@ -93,7 +79,7 @@ def xor(dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
     >>> y
     array([0, 1, 1, 0])
     """
-    dt = _float_dtype(dtype, "xor")
+    dt = float_dtype(dtype, "xor")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dt)
     y = np.array([0, 1, 1, 0], dtype=np.int64)
     return X, y
@@ -156,7 +142,7 @@ def spirals(
     True
     """
     for name, value in (("n", n), ("n_classes", n_classes)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if not is_int(value):
             raise InputTypeError(f"spirals: {name} must be an int, got {type(value).__name__} {value!r}")
     if n_classes < 2:
         raise InputError(f"spirals: n_classes must be >= 2, got {n_classes}")
@@ -166,7 +152,7 @@ def spirals(
         raise InputError(f"spirals: noise must be a finite number >= 0, got {noise!r}")
     if not (isinstance(turns, numbers.Real) and math.isfinite(turns) and turns > 0):
         raise InputError(f"spirals: turns must be a finite number > 0, got {turns!r}")
-    dt = _float_dtype(dtype, "spirals")
+    dt = float_dtype(dtype, "spirals")
     rng = make_rng(seed)
 
     counts = [n // n_classes + (1 if k < n % n_classes else 0) for k in range(n_classes)]
@@ -233,9 +219,9 @@ def digits(*, scale: str = "unit", shape: str = "flat", dtype=np.float64) -> tup
     >>> Xi.shape, Xi.dtype, float(Xi.min())
     ((1797, 1, 8, 8), dtype('float32'), -1.0)
     """
-    _check_choice(scale, SCALES, "scale", "digits")
-    _check_choice(shape, ("flat", "image"), "shape", "digits")
-    dt = _float_dtype(dtype, "digits")
+    check_choice(scale, SCALES, "scale", "digits")
+    check_choice(shape, ("flat", "image"), "shape", "digits")
+    dt = float_dtype(dtype, "digits")
     data, target = _digits_raw()
     X = _scale_pixels(data, 16.0, scale, dt)  # (1797, 64)
     if shape == "image":
@@ -243,236 +229,6 @@ def digits(*, scale: str = "unit", shape: str = "flat", dtype=np.float64) -> tup
     return X, target.copy()
 
 # ----------------------------------------------------------------------------- utilities
-
-
-def train_test_split(X, y, *, test_size: float = 0.2, seed, stratify: bool = True):
-    """Split samples into a shuffled train and test part, per class in proportion.
-
-    Stratified (the default): a class with ``m >= 2`` samples puts
-    ``round(test_size * m)`` of them (rounded half up) in the test part, but at least 1
-    and at most ``m - 1``; a class with a single sample goes to the train part. Without
-    stratification, ``round(test_size * n)`` samples (at least 1, at most ``n - 1``) go
-    to the test part. Within each part the order is shuffled. Every sample lands in
-    exactly one part.
-
-    Parameters
-    ----------
-    X : array_like of shape (n, ...)
-        Samples, batch first.
-    y : array_like of shape (n,)
-        Labels (any sortable values; stratification groups equal ones).
-    test_size : float
-        Fraction of samples for the test part, ``0 < test_size < 1``.
-    seed : int or numpy.random.Generator
-        Source of the shuffles (see :func:`graphnet.rng.make_rng`); the same seed gives
-        the same split.
-    stratify : bool
-        Split each class separately (``True``) or all samples together.
-
-    Returns
-    -------
-    X_train, X_test : ndarray of shape (n_train, ...) and (n_test, ...)
-    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
-
-    Raises
-    ------
-    InputError
-        If ``test_size`` is not in (0, 1), ``y`` is not 1-D, ``X`` is 0-D, or
-        ``len(X) != len(y)``.
-    DataError
-        If there are no samples, or too few for a non-empty train and test part.
-
-    Examples
-    --------
-    >>> X = np.arange(10).reshape(10, 1)
-    >>> y = np.array([0] * 5 + [1] * 5)
-    >>> X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=0)
-    >>> X_tr.shape, X_te.shape
-    ((8, 1), (2, 1))
-    >>> np.bincount(y_te).tolist()
-    [1, 1]
-    >>> sorted(X_tr[:, 0].tolist() + X_te[:, 0].tolist()) == list(range(10))
-    True
-    """
-    where = "train_test_split"
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) or not 0 < test_size < 1:
-        raise InputError(f"{where}: test_size must be a number with 0 < test_size < 1, got {test_size!r}")
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim == 0:
-        raise InputError(f"{where}: X must have a sample axis, got a 0-D array")
-    if y.ndim != 1:
-        raise InputError(f"{where}: y must be 1-D of shape (n,), got shape {y.shape}")
-    n = X.shape[0]
-    if n != y.shape[0]:
-        raise InputError(f"{where}: X and y must have the same length, got {n} and {y.shape[0]}")
-    if n == 0:
-        raise DataError(f"{where}: no samples to split")
-    rng = make_rng(seed)
-
-    if stratify:
-        classes, inverse = np.unique(y, return_inverse=True)
-        test_parts, train_parts = [], []
-        for k in range(classes.size):
-            idx = rng.permutation(np.flatnonzero(inverse == k))
-            m = idx.size
-            n_test = 0 if m == 1 else min(max(_round_half_up(test_size * m), 1), m - 1)
-            test_parts.append(idx[:n_test])
-            train_parts.append(idx[n_test:])
-        test_idx = np.concatenate(test_parts)
-        train_idx = np.concatenate(train_parts)
-        if test_idx.size == 0:
-            raise DataError(
-                f"{where}: not enough samples for a stratified split: every one of the "
-                f"{classes.size} classes has a single sample, so the test part would be empty"
-            )
-    else:
-        if n < 2:
-            raise DataError(f"{where}: need at least 2 samples to split, got {n}")
-        n_test = min(max(_round_half_up(test_size * n), 1), n - 1)
-        idx = rng.permutation(n)
-        test_idx, train_idx = idx[:n_test], idx[n_test:]
-    train_idx = rng.permutation(train_idx)
-    test_idx = rng.permutation(test_idx)
-    return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
-
-
-def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
-    """Encode integer labels as one-hot rows.
-
-    Parameters
-    ----------
-    y : array_like of shape (n,), integer dtype
-        Labels in ``[0, n_classes)``.
-    n_classes : int, optional
-        Number of classes ``k``; by default ``max(y) + 1``.
-    dtype : numeric numpy dtype
-        The dtype of the result.
-
-    Returns
-    -------
-    ndarray of shape (n, k)
-        Row ``i`` is 1 in column ``y[i]`` and 0 elsewhere.
-
-    Raises
-    ------
-    InputTypeError
-        If ``y`` does not have an integer dtype (floats and bools are refused), or
-        ``n_classes`` is not an int, or ``dtype`` is not numeric.
-    InputError
-        If ``y`` is not 1-D, a label is negative or ``>= n_classes`` (the message names
-        the value and its index), ``n_classes < 1``, or ``y`` is empty and
-        ``n_classes`` is not given.
-
-    Examples
-    --------
-    >>> one_hot([2, 0, 1])
-    array([[0., 0., 1.],
-           [1., 0., 0.],
-           [0., 1., 0.]])
-    >>> one_hot(np.array([1]), n_classes=4, dtype=np.int64)
-    array([[0, 1, 0, 0]])
-    >>> one_hot([0, 3], n_classes=3)
-    Traceback (most recent call last):
-    ...
-    graphnet.errors.InputError: one_hot: label 3 at index 1 is out of range [0, 3)
-    """
-    where = "one_hot"
-    y = np.asarray(y)
-    if not np.issubdtype(y.dtype, np.integer):
-        raise InputTypeError(f"{where}: y must have an integer dtype, got {y.dtype}")
-    if y.ndim != 1:
-        raise InputError(f"{where}: y must be 1-D of shape (n,), got shape {y.shape}")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as exc:
-        raise InputTypeError(f"{where}: dtype must be a numeric numpy dtype, got {dtype!r}") from exc
-    if not (np.issubdtype(dt, np.floating) or np.issubdtype(dt, np.integer)):
-        raise InputTypeError(f"{where}: dtype must be a numeric numpy dtype, got {dt}")
-    if n_classes is None:
-        if y.size == 0:
-            raise InputError(f"{where}: cannot infer n_classes from an empty y; pass n_classes")
-        n_classes = int(y.max()) + 1
-    elif isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral):
-        raise InputTypeError(f"{where}: n_classes must be an int, got {type(n_classes).__name__} {n_classes!r}")
-    if n_classes < 1:
-        raise InputError(f"{where}: n_classes must be >= 1, got {n_classes}")
-    bad = np.flatnonzero((y < 0) | (y >= n_classes))
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(f"{where}: label {int(y[i])} at index {i} is out of range [0, {n_classes})")
-    out = np.zeros((y.size, int(n_classes)), dtype=dt)  # (n, k)
-    out[np.arange(y.size), y] = 1
-    return out
-
-
-def check_dataset(X, y, *, name: str = "X") -> None:
-    """Check that ``(X, y)`` is a usable training set; raise a clear error if not.
-
-    The fit loop calls this before training. ``X`` must be a float array, batch first,
-    with at least one sample and two axes (``(n, features)`` or ``(n, c, h, w)``), and
-    every value finite. ``y`` must have the same number of rows, and if it is a float
-    array (regression or one-hot targets) it must be finite too.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, ...)
-        Samples.
-    y : ndarray of shape (n,) or (n, k)
-        Labels or targets.
-    name : str
-        What ``X`` is called in messages (``"X_train"``, ``"X_test"``); ``y`` is called
-        by the matching name (``"y_train"``).
-
-    Returns
-    -------
-    None
-
-    Raises
-    ------
-    InputTypeError
-        If ``X`` is not a floating array, or ``y`` is not numeric.
-    InputError
-        If ``X`` has fewer than 2 axes, ``y`` is 0-D, or their lengths differ.
-    DataError
-        If there are no samples, or ``X`` or a float ``y`` holds NaN or infinity (the
-        message gives the count and the first sample affected).
-
-    Examples
-    --------
-    >>> X, y = xor()
-    >>> check_dataset(X, y)
-    >>> X[2, 1] = np.nan
-    >>> check_dataset(X, y, name="X_train")
-    Traceback (most recent call last):
-    ...
-    graphnet.errors.DataError: X_train: 1 non-finite value (NaN or inf), first in sample 2
-    """
-    y_name = "y" + name[1:] if name.startswith("X") else f"labels of {name}"
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if not np.issubdtype(X.dtype, np.floating):
-        raise InputTypeError(f"{name}: expected a floating array, got dtype {X.dtype}")
-    if X.ndim < 2:
-        raise InputError(
-            f"{name}: expected a batch-first array of shape (n, features) or (n, c, h, w), got shape {X.shape}"
-        )
-    if X.shape[0] == 0:
-        raise DataError(f"{name}: empty dataset: expected at least 1 sample, got shape {X.shape}")
-    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)):
-        raise InputTypeError(f"{y_name}: expected integer labels or float targets, got dtype {y.dtype}")
-    if y.ndim == 0:
-        raise InputError(f"{y_name}: expected shape ({X.shape[0]},) or ({X.shape[0]}, k), got a 0-D array")
-    if y.shape[0] != X.shape[0]:
-        raise InputError(f"{y_name}: expected {X.shape[0]} rows to match {name}, got {y.shape[0]} (shape {y.shape})")
-    for label, arr in ((name, X), (y_name, y)):
-        if np.issubdtype(arr.dtype, np.floating):
-            finite = np.isfinite(arr.reshape(arr.shape[0], -1))
-            if not finite.all():
-                count = int(finite.size - np.count_nonzero(finite))
-                first = int(np.flatnonzero(~finite.all(axis=1))[0])
-                plural = "" if count == 1 else "s"
-                raise DataError(f"{label}: {count} non-finite value{plural} (NaN or inf), first in sample {first}")
 
 
 # ----------------------------------------------------------------------------- registry
@@ -645,8 +401,8 @@ def load_dataset(
     graphnet.errors.InputError: load_dataset: unknown dataset spec 'iris'; expected one of 'digits', ...
     """
     where = "load_dataset"
-    _check_choice(scale, SCALES, "scale", where)
-    dt = _float_dtype(dtype, where)
+    check_choice(scale, SCALES, "scale", where)
+    dt = float_dtype(dtype, where)
     if not isinstance(spec, str):
         raise InputTypeError(f"{where}: spec must be a str, got {type(spec).__name__} {spec!r}")
     files = ("mnist", "csv", "npz")

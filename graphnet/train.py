@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from graphnet.core.losses import get_loss
 from graphnet.core.optim import get_optimizer
-from graphnet.data import check_dataset
+from graphnet.dataprep import check_dataset
 from graphnet.errors import DivergenceError, InputError
 from graphnet.rng import make_rng
 

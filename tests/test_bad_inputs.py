@@ -328,25 +328,25 @@ ROWS = [
 
 
 def _read_idx(path):
-    from graphnet.data import read_idx
+    from graphnet.idxfiles import read_idx
 
     return read_idx(path)
 
 
 def _check(X, y):
-    from graphnet.data import check_dataset
+    from graphnet.dataprep import check_dataset
 
     check_dataset(X, y)
 
 
 def _split(**kw):
-    from graphnet.data import train_test_split
+    from graphnet.dataprep import train_test_split
 
     return train_test_split(np.zeros((10, 2)), np.arange(10) % 2, seed=0, **kw)
 
 
 def _one_hot(y, n):
-    from graphnet.data import one_hot
+    from graphnet.dataprep import one_hot
 
     return one_hot(y, n)
 

@@ -1,4 +1,5 @@
-"""Tests of graphnet.data: loaders, IDX files, splits, one-hot, validation, registry."""
+"""Tests of graphnet.data, graphnet.idxfiles and graphnet.dataprep: loaders, IDX files, splits,
+one-hot, validation, registry."""
 
 from __future__ import annotations
 
@@ -12,20 +13,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from graphnet.data import (
-    DATASET_SPECS,
-    Dataset,
-    check_dataset,
-    digits,
-    load_dataset,
-    load_idx_pair,
-    load_mnist,
-    one_hot,
-    read_idx,
-    spirals,
-    train_test_split,
-    xor,
-)
+from graphnet.data import DATASET_SPECS, Dataset, digits, load_dataset, spirals, xor
+from graphnet.dataprep import check_dataset, one_hot, train_test_split
+from graphnet.idxfiles import load_idx_pair, load_mnist, read_idx
 from graphnet.errors import DataError, InputError, InputTypeError
 
 # ----------------------------------------------------------------------------- IDX writer

@@ -1,13 +1,12 @@
 """Tests for graphnet.graph.execute: compiled forward/backward over GraphNetworks.
 
-Forward is checked against an independent per-node reference written here (dense matrix,
-networkx topological order, plain numpy) and against the core's Dense layers; backward
+Forward is checked against an independent per-node reference (tests/conftest.py: dense
+matrix, networkx topological order, plain numpy) and against the core's Dense layers; backward
 against central finite differences (graphnet.core.gradcheck) and against Dense.
 """
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,7 +15,8 @@ from hypothesis import strategies as st
 from graphnet.core.gradcheck import check_layer, check_model
 from graphnet.core.layers import Conv2D, Dense, Flatten, Pool2D, Softmax
 from graphnet.core.model import Sequential
-from graphnet.data import digits, train_test_split, xor
+from graphnet.data import digits, xor
+from graphnet.dataprep import train_test_split
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.execute import GraphLayer, Plan, compile_plan, forward, graph_model
 from graphnet.graph.generators import layered_blocks
@@ -24,34 +24,9 @@ from graphnet.graph.network import GraphNetwork
 from graphnet.models import mlp, recipe
 from graphnet.train import evaluate, fit
 
+from conftest import per_node_forward
+
 ACTS = ("tanh", "sigmoid", "relu", "identity")
-_F = {
-    "identity": lambda z: z,
-    "tanh": np.tanh,
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-    "relu": lambda z: np.maximum(z, 0.0),
-}
-
-
-def reference(net, X, steps=5):
-    """Independent forward: one node at a time (feedforward) or one dense step at a time."""
-    W, b, n = net.matrix(), net.biases(), net.n_nodes
-    H = np.zeros((X.shape[0], n))
-    H[:, net.inputs] = X
-    if net.mode == "feedforward":
-        for v in nx.topological_sort(net.graph):
-            if net.roles[v] != "input":
-                H[:, v] = _F[net.activations[v]](H @ W[:, v] + b[v])
-    else:
-        non = [v for v in range(n) if net.roles[v] != "input"]
-        for _ in range(steps):
-            Z = H @ W + b
-            H = H.copy()
-            for v in non:
-                H[:, v] = _F[net.activations[v]](Z[:, v])
-    return H[:, net.outputs]
-
-
 def with_random_biases(net, seed):
     """The same network with N(0, 0.5) biases on the non-input nodes (no relu kink at 0)."""
     rng = np.random.default_rng(seed)
@@ -169,7 +144,7 @@ def test_forward_matches_the_per_node_reference_for_every_strategy(args, mode, s
     seed, n_in, n_hid, n_out, density = args
     net = random_net(seed, n_in, n_hid, n_out, density, mode=mode)
     X = np.random.default_rng(seed).normal(size=(5, n_in))
-    expected = reference(net, X, steps)
+    expected = per_node_forward(net, X, steps)
     n_levels = 1 if mode == "recurrent" else len(net.levels())
     forms = list(np.random.default_rng(seed).choice(["range", "gather", "edge"], n_levels))
     for strategy in ("auto", "dense", "edge", "range", "gather", forms):
@@ -180,7 +155,7 @@ def test_forward_matches_the_per_node_reference_for_every_strategy(args, mode, s
 def test_deep_dag_uses_several_forms_and_matches_the_reference():
     net = deep_dag(300, seed=4, window=30)
     X = np.random.default_rng(0).normal(size=(6, net.n_inputs))
-    expected = reference(net, X)
+    expected = per_node_forward(net, X)
     plan = compile_plan(net)
     assert {"range", "gather"} <= set(plan.kinds)
     assert len(plan.kinds) > 300 / 10                       # deep: a few nodes per level
@@ -211,7 +186,7 @@ def test_wide_sparse_level_is_compiled_as_an_edge_list():
     assert plan.kinds == ("edge",)
     assert plan.n_terms < 5 * (net.n_edges + n_out)
     X = rng.normal(size=(4, n_in))
-    np.testing.assert_allclose(plan(X), reference(net, X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(plan(X), per_node_forward(net, X), rtol=0, atol=1e-12)
 
 
 # ------------------------------------------------------------------ finite differences
@@ -247,7 +222,7 @@ def test_gradcheck_recurrent_graphs_with_cycles_and_self_loops(steps, strategy, 
     assert net.cycles() and [4] in net.cycles()
     layer = GraphLayer(net, steps=steps, strategy=strategy)
     x = np.random.default_rng(seed).normal(size=(3, 2))
-    np.testing.assert_allclose(layer.output(x), reference(net, x, steps), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(layer.output(x), per_node_forward(net, x, steps), rtol=0, atol=1e-12)
     errors = check_layer(layer, x, seed=seed)
     assert max(errors.values()) < 1e-6, errors
 
@@ -352,7 +327,7 @@ def test_seed_example_runs_recurrent_and_reports_its_cycle_and_sink():
     assert plan.sinks.tolist() == [3]
     assert plan.unreachable.tolist() == [] and plan.dead_ends.tolist() == []
     X = np.array([[1.0], [-0.5], [0.0]])
-    np.testing.assert_allclose(plan(X), reference(net, X, 4), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(plan(X), per_node_forward(net, X, 4), rtol=0, atol=1e-12)
     assert plan(X)[2, 0] == 0.0                               # zero in, zero biases: zero out
     summary = plan.summary()
     assert "sinks: [3]" in summary and "cycles: [[0, 1]]" in summary
@@ -529,5 +504,5 @@ def test_graph_model_and_forward_helpers():
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     assert model.summary((1, 6, 6)).splitlines()[3].split("->")[1].split()[0] == "(3,)"
     X = np.random.default_rng(0).normal(size=(5, 8))
-    np.testing.assert_allclose(forward(net, X), reference(net, X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(forward(net, X), per_node_forward(net, X), rtol=0, atol=1e-12)
     assert isinstance(compile_plan(net), Plan)

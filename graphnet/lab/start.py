@@ -16,7 +16,8 @@ import numpy as np
 
 from graphnet import models
 from graphnet.core.layers import Conv2D, Flatten, Pool2D
-from graphnet.data import load_dataset, train_test_split
+from graphnet.data import load_dataset
+from graphnet.dataprep import train_test_split
 from graphnet.errors import GraphError
 from graphnet.graph.network import GraphNetwork
 from graphnet.rng import Purpose, make_rng, stream
