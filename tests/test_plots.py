@@ -25,7 +25,6 @@ from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
 from graphnet.lab.plots import (
     compare_runs,
-    final_results,
     graph_layout,
     load_run,
     plot_comparison,
@@ -38,6 +37,7 @@ from graphnet.lab.plots import (
     animate_evolution,
 )
 from graphnet.lab.rundir import METRICS_COLUMNS
+from graphnet.lab.summary import final_results
 from graphnet.rng import make_rng
 
 DPI = 30

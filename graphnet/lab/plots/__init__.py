@@ -31,7 +31,7 @@ round, also as a GIF), :mod:`~graphnet.lab.plots.curves` (learning curves, round
 (readable accuracy axes), :mod:`~graphnet.lab.plots.common` (colours, checks, saving).
 """
 
-from graphnet.lab.plots.comparison import compare_runs, final_results, plot_comparison
+from graphnet.lab.plots.comparison import compare_runs, plot_comparison
 from graphnet.lab.plots.curves import plot_learning_curves, plot_rounds
 from graphnet.lab.plots.evolution import animate_evolution, plot_evolution
 from graphnet.lab.plots.graph import graph_layout, plot_graph
@@ -43,7 +43,6 @@ __all__ = [
     "RunData",
     "SnapshotStore",
     "load_run",
-    "final_results",
     "graph_layout",
     "plot_graph",
     "plot_evolution",

@@ -1,6 +1,7 @@
 """What every figure shares: colours and markers, checks of their inputs, panel grids, saving.
 
-"Mean +- std over seeds" uses the sample standard deviation (``ddof=1``; 0 for a single seed).
+Statistics over seeds come from :mod:`graphnet.lab.summary` (``column_stats``: mean, sample
+standard deviation with ``ddof=1``, min, max, count).
 """
 
 from __future__ import annotations
@@ -43,24 +44,6 @@ def _models(metrics) -> list:
 def _num(value) -> float:
     """None -> nan, else float."""
     return math.nan if value is None else float(value)
-
-
-def _stats(values):
-    """Column statistics of a 2-D array with nan for missing: mean, std (ddof=1), min, max, n.
-
-    A column without a finite value gives nan everywhere (no warning).
-    """
-    v = np.asarray(values, dtype=float)
-    ok = np.isfinite(v)
-    n = ok.sum(axis=0)
-    safe = np.where(ok, v, 0.0)
-    mean = np.divide(safe.sum(axis=0), n, out=np.full(v.shape[1], np.nan), where=n > 0)
-    dev = np.where(ok, v - mean, 0.0)
-    var = np.divide((dev ** 2).sum(axis=0), n - 1, out=np.zeros(v.shape[1]), where=n > 1)
-    std = np.where(n > 0, np.sqrt(var), np.nan)
-    lo = np.where(n > 0, np.where(ok, v, np.inf).min(axis=0), np.nan)
-    hi = np.where(n > 0, np.where(ok, v, -np.inf).max(axis=0), np.nan)
-    return mean, std, lo, hi, n
 
 
 def _check_rows(metrics, where):

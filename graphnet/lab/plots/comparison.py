@@ -17,49 +17,11 @@ from matplotlib.figure import Figure
 from graphnet.errors import InputError
 from graphnet.lab.plots.axes import _zoom_accuracy, dodge_factors
 from graphnet.lab.plots.common import (_MODEL_MARKERS, _check_rows, _model_colors, _models, _num,
-                                       _save, _stats)
+                                       _save)
 from graphnet.lab.plots.rundata import RunData, _as_run
-from graphnet.lab.summary import final_rows
+from graphnet.lab.summary import column_stats, final_results
 
-__all__ = ["final_results", "plot_comparison", "compare_runs"]
-
-def final_results(metrics) -> dict:
-    """The final result of every (model, seed): the kept network's last round.
-
-    Parameters
-    ----------
-    metrics : list of dict
-        Metrics rows (at least ``seed model round epoch test_accuracy``; ``params``,
-        ``accepted``, ``edges`` are used when present).
-
-    Returns
-    -------
-    dict
-        ``{model: [{"seed", "round", "params", "test_accuracy", "edges"}, ...]}``, models in
-        order of appearance, seeds ascending. Per (model, seed) the last round whose last-epoch
-        row has a test accuracy and ``accepted != 0``; a (model, seed) without such a round is
-        left out.
-
-    Examples
-    --------
-    >>> rows = [dict(seed=0, model="graph", round=0, epoch=1, test_accuracy=0.8, params=90),
-    ...         dict(seed=0, model="graph", round=1, epoch=1, test_accuracy=0.9, params=70,
-    ...              accepted=1),
-    ...         dict(seed=0, model="graph", round=2, epoch=1, test_accuracy=0.7, params=50,
-    ...              accepted=0)]
-    >>> final_results(rows)["graph"][0]["round"], final_results(rows)["graph"][0]["params"]
-    (1, 70)
-    """
-    best = {key: {"seed": row["seed"], "round": row["round"], "params": row.get("params"),
-                  "test_accuracy": row["test_accuracy"], "edges": row.get("edges")}
-            for key, row in final_rows(metrics).items()}
-    out = {}
-    for model in _models(metrics):
-        found = sorted((v for (m, _), v in best.items() if m == model), key=lambda d: d["seed"])
-        if found:
-            out[model] = found
-    return out
-
+__all__ = ["plot_comparison", "compare_runs"]
 
 def _label_offsets(points, step=11.0):
     """Vertical label offsets (points) that keep labels of nearby points apart.
@@ -98,7 +60,7 @@ def _draw_comparison(ax, finals, colors):
     shift = dodge_factors({m: float(np.mean(p)) for m, (p, _) in drawn.items()})
     labels = []
     for model, (params, acc) in drawn.items():
-        mean, std, _, _, _ = _stats(np.column_stack([params, acc]))
+        mean, std, _, _, _ = column_stats(np.column_stack([params, acc]))
         x = params * shift[model]  # drawn position; params itself goes into the label
         ax.scatter(x, acc, s=14, color=colors[model], alpha=0.35, lw=0, zorder=2)
         xerr = None
@@ -146,7 +108,7 @@ def plot_comparison(metrics, *, title=None, path=None, dpi=100):
     a legend lists every model. Models whose parameter counts coincide within 1 % (an MLP and
     the same graph never mutated) are set a little apart sideways so that neither hides the
     other; their labels keep the true count. The accuracy axis zooms to the data (at most 1).
-    "Final" is the kept network's last round (see :func:`final_results`).
+    "Final" is the kept network's last round (:func:`graphnet.lab.summary.final_results`).
 
     Parameters
     ----------
@@ -238,7 +200,7 @@ def compare_runs(run_dirs, out=None, *, dpi=100) -> str:
         for model, results in fin.items():
             params = [d["params"] for d in results if d["params"] is not None]
             acc = np.array([[d["test_accuracy"]] for d in results], dtype=float)
-            mean, std, _, _, n = _stats(acc)
+            mean, std, _, _, n = column_stats(acc)
             if params:
                 p = f"{np.mean(params):,.1f}".removesuffix(".0")
                 if min(params) != max(params):

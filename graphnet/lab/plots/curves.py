@@ -12,8 +12,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from graphnet.lab.plots.axes import _zoom_accuracy
-from graphnet.lab.plots.common import _check_rows, _model_colors, _models, _num, _save, _stats
-from graphnet.lab.summary import round_ends
+from graphnet.lab.plots.common import _check_rows, _model_colors, _models, _num, _save
+from graphnet.lab.summary import column_stats, round_ends
 
 __all__ = ["plot_learning_curves", "plot_rounds"]
 
@@ -85,7 +85,7 @@ def plot_learning_curves(metrics, *, title=None, path=None, dpi=100):
                 v = np.full((len(seeds), length), np.nan)
                 for i, rows in enumerate(seeds.values()):
                     v[i, : len(rows)] = [_num(r.get(col)) for r in rows]
-                mean, _, lo, hi, n = _stats(v)
+                mean, _, lo, hi, n = column_stats(v)
                 if not (n > 0).any():
                     continue
                 has_val |= prefix == "val_"
@@ -164,7 +164,7 @@ def plot_rounds(metrics, *, title=None, path=None, dpi=100):
         for ax, key in ((ax_e, "edges"), (ax_a, "test_accuracy")):
             v = np.array([[_num(ends[(model, s, rnd)].get(key)) if (model, s, rnd) in ends
                            else np.nan for rnd in rounds] for s in seeds])
-            mean, std, _, _, n = _stats(v)
+            mean, std, _, _, n = column_stats(v)
             if not (n > 0).any():
                 continue
             if len(rounds) == 1 and len(all_rounds) > 1:
