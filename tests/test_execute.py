@@ -27,6 +27,8 @@ from graphnet.train import evaluate, fit
 from conftest import per_node_forward
 
 ACTS = ("tanh", "sigmoid", "relu", "identity")
+
+
 def with_random_biases(net, seed):
     """The same network with N(0, 0.5) biases on the non-input nodes (no relu kink at 0)."""
     rng = np.random.default_rng(seed)
