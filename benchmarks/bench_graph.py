@@ -84,6 +84,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from graphnet.core.layers import Dense  # noqa: E402
+from graphnet.graph import _plan  # noqa: E402
 from graphnet.graph.execute import GraphLayer, Plan  # noqa: E402
 from graphnet.graph.generators import layered_blocks  # noqa: E402
 from graphnet.graph.network import GraphNetwork  # noqa: E402
@@ -358,7 +359,8 @@ class PerSample:
 def export_plan(plan: Plan, w, b) -> dict:
     """The plan's level program as plain arrays, for an independent executor (torch).
 
-    Uses the plan's internal layout (``_steps``, ``_bpos``...): benchmark tooling, not API.
+    Uses the plan's compiled program (``plan._prog``, :mod:`graphnet.graph._plan`'s level
+    records): benchmark tooling, not API.
     Each level becomes one block product ``H[a:z] = act(block @ H[sources])`` where
     ``sources`` is a row range (``range`` levels) or a row list (``gather`` levels; an
     ``edge`` level is exported as a gather block over its distinct sources). ``rows, cols,
@@ -382,50 +384,51 @@ def export_plan(plan: Plan, w, b) -> dict:
     ...                  layer.output(x)))
     True
     """
-    from graphnet.graph import execute as ex
-
     if plan.mode != "feedforward":
         raise ValueError("export_plan: feedforward plans only")
-    names = {v: k for k, v in ex._ACT_CODES.items()}
+    prog = plan._prog
+    names = {v: k for k, v in _plan.ACT_CODES.items()}
     n_param = plan.n_params
-    bpos, bpidx = plan._bpos, plan._bpidx
+    bpos, bpidx = prog.block_pos, prog.block_param
     levels = []
-    for kind, a, z, acts, data in plan._steps:
+    for lv in prog.levels:
+        a, z = lv.a, lv.z
         m = z - a
-        act_list = [(int(a_i), int(z_i), names[c]) for a_i, z_i, c in acts]
-        if kind in (ex._RANGE, ex._RANGE_X, ex._GATHER):
-            off, cols = (data[2], data[3]) if kind != ex._GATHER else (data[1], data[2])
+        act_list = [(int(r.first), int(r.stop), names[r.code]) for r in lv.acts]
+        if isinstance(lv, (_plan.RangeLevel, _plan.RangeXLevel, _plan.GatherLevel)):
+            off, cols = lv.block, lv.cols
             sel = (bpos >= off) & (bpos < off + m * cols)
             q, p = bpos[sel] - off, bpidx[sel]
-            if kind == ex._RANGE_X:
-                ni = data[4]
+            if isinstance(lv, _plan.RangeXLevel):             # laid out as (m, n_x), (m, rest)
+                ni = lv.n_x
                 first = q < m * ni
                 r = np.where(first, q // ni, (q - m * ni) // (cols - ni))
                 c = np.where(first, q % ni, ni + (q - m * ni) % (cols - ni))
             else:
                 r, c = q // cols, q % cols
-            lv = {"a": a, "z": z, "rows": r, "cols": c, "param": p, "shape": (m, cols),
-                  "acts": act_list}
-            if kind == ex._GATHER:
-                lv.update(kind="gather", S=np.asarray(data[0]))
+            lv_out = {"a": a, "z": z, "rows": r, "cols": c, "param": p, "shape": (m, cols),
+                      "acts": act_list}
+            if isinstance(lv, _plan.GatherLevel):
+                lv_out.update(kind="gather", S=np.asarray(lv.sources))
             else:
-                lv.update(kind="range", r0=int(data[0]), r1=int(data[1]))
+                lv_out.update(kind="range", r0=int(lv.r0), r1=int(lv.r1))
         else:                                                  # edge -> gather over sources
             rows, srcs, params = [], [], []
-            for a_b, z_b, src, k, d, woff in data[0]:
-                pidx = plan._fidx[woff:woff + k * d]
+            for bk in lv.fw:
+                k = bk.z - bk.a
+                pidx = prog.ell_param[bk.w_off:bk.w_off + k * bk.d]
                 real = pidx != n_param
-                ii = np.repeat(np.arange(k), d) + (a_b - a)
+                ii = np.repeat(np.arange(k), bk.d) + (bk.a - a)
                 rows.append(ii[real])
-                srcs.append(src[real])
+                srcs.append(bk.src[real])
                 params.append(pidx[real])
             rows, srcs, params = map(np.concatenate, (rows, srcs, params))
             S, c = np.unique(srcs, return_inverse=True)
-            lv = {"kind": "gather", "a": a, "z": z, "S": S, "rows": rows, "cols": c,
-                  "param": params, "shape": (m, len(S)), "acts": act_list}
-        levels.append(lv)
-    return {"R": plan._R, "n_inputs": plan.n_inputs, "one_rows": plan._one_rows,
-            "out_rows": plan._out_rows, "n_params": n_param, "levels": levels}
+            lv_out = {"kind": "gather", "a": a, "z": z, "S": S, "rows": rows, "cols": c,
+                      "param": params, "shape": (m, len(S)), "acts": act_list}
+        levels.append(lv_out)
+    return {"R": prog.n_rows, "n_inputs": plan.n_inputs, "one_rows": prog.one_rows,
+            "out_rows": prog.out_rows, "n_params": n_param, "levels": levels}
 
 
 def run_export_numpy(spec, x, w, b):

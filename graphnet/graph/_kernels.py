@@ -1,0 +1,444 @@
+"""The numeric kernels of a compiled plan: buffers, prebuilt views, forward and backward.
+
+A :class:`Workspace` holds the buffers of one (batch size, dtype) and, per level of a
+:class:`~graphnet.graph._plan.Program`, one forward and one backward *step*: a small record
+of views into those buffers, so that the hot loops (:func:`run_forward`,
+:func:`run_backward`) only call numpy. The kernels dispatch on the step's type.
+
+Shapes: ``H`` is ``(rows, batch)`` (node-major); ``x`` and ``dx`` are ``(batch, n_inputs)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphnet.graph._plan import EdgeLevel, GatherLevel, RangeLevel, RangeXLevel, Writes
+
+_step = dataclass(frozen=True, slots=True, eq=False)
+
+# activation codes (graphnet.graph._plan.ACT_CODES)
+_TANH, _SIGMOID, _RELU = 1, 2, 3
+
+
+# ----------------------------------------------------------------------------------------
+# forward steps
+# ----------------------------------------------------------------------------------------
+
+
+@_step
+class RangeFw:
+    """``out = block @ src`` (src: a range of rows of ``H``), then the activations."""
+
+    block: np.ndarray        # (m, cols)
+    src: np.ndarray          # (cols, batch)
+    out: np.ndarray          # (m, batch)
+    acts: tuple              # of (view, code)
+
+
+@_step
+class RangeXFw:
+    """``out = block_x @ x[:, cols_x].T + block_h @ rest`` (rest None: ``+ block_h``, the bias)."""
+
+    block_x: np.ndarray      # (m, n_x)
+    cols_x: slice            # the input columns read from x
+    block_h: np.ndarray      # (m, cols - n_x)
+    rest: np.ndarray | None  # (cols - n_x, batch), or None when it is only the bias row
+    out: np.ndarray
+    acts: tuple
+
+
+@_step
+class GatherFw:
+    """``Hs = H[sources]``, ``out = block @ Hs``; Hs is saved for backward."""
+
+    block: np.ndarray        # (m, len(sources))
+    sources: np.ndarray
+    H: np.ndarray
+    out: np.ndarray
+    acts: tuple
+
+
+@_step
+class EdgeFwBucket:
+    """``out = w @ H[src].reshape(shape)``: ``sum_j w[i, j] H[src[i, j]]``."""
+
+    w: np.ndarray            # (k, 1, d)
+    src: np.ndarray          # (k * d,) rows of H
+    shape: tuple             # (k, d, batch)
+    out: np.ndarray          # (k, 1, batch)
+
+
+@_step
+class EdgeFw:
+    """Edge-list level: its buckets, over ``H``; the gathered tables are saved for backward."""
+
+    buckets: tuple           # of EdgeFwBucket
+    H: np.ndarray
+    acts: tuple
+
+
+# ----------------------------------------------------------------------------------------
+# backward steps (dacts: (dE/d(out) view, out view, code) per run of activations)
+# ----------------------------------------------------------------------------------------
+
+
+@_step
+class RangeBw:
+    """``gblock (+)= dz @ srcT``; ``dsrc (+)= blockT @ dz`` (written when ``write_h``)."""
+
+    dz: np.ndarray           # (m, batch)
+    dacts: tuple
+    gblock: np.ndarray       # (m, cols)
+    srcT: np.ndarray         # (batch, cols)
+    blockT: np.ndarray       # (cols, m)
+    dsrc: np.ndarray         # (cols, batch)
+    write_h: bool
+
+
+@_step
+class RangeXBw:
+    """``gblock_x = dz @ x[:, cols_x]``; ``dx[:, cols_x] (+)= dz.T @ block_x``; the rest as
+    RangeBw (``srcT_h``: ones and ``dsrc_h`` None when the rest is only the bias row)."""
+
+    dz: np.ndarray
+    dacts: tuple
+    gblock_x: np.ndarray     # (m, n_x)
+    cols_x: slice
+    block_x: np.ndarray      # (m, n_x)
+    write_x: bool
+    gblock_h: np.ndarray     # (m, cols - n_x), or (m,) for only the bias
+    srcT_h: np.ndarray       # (batch, cols - n_x), or the ones (batch,)
+    blockT_h: np.ndarray | None
+    dsrc_h: np.ndarray | None
+    write_h: bool
+
+
+@_step
+class GatherBw:
+    """``gblock = dz @ Hs.T`` (Hs saved by forward); ``dH[sources] += blockT @ dz``."""
+
+    dz: np.ndarray
+    dacts: tuple
+    gblock: np.ndarray
+    sources: np.ndarray
+    blockT: np.ndarray
+    dH: np.ndarray
+
+
+@_step
+class EdgeGrad:
+    """Per forward bucket: ``gw (+)= g @ dz3`` with g the saved (k, d, batch) table."""
+
+    dz3: np.ndarray          # (k, batch, 1)
+    gw: np.ndarray           # (k, d, 1)
+
+
+@_step
+class EdgeScatter:
+    """Per source bucket: ``dH[src] += (w @ dz[dst].reshape(shape)).reshape(shape_src)``."""
+
+    dst: np.ndarray          # (U * d,) rows of dz
+    shape: tuple             # (U, d, batch)
+    w: np.ndarray            # (U, 1, d)
+    src: np.ndarray          # (U,)
+    shape_src: tuple         # (U, batch)
+
+
+@_step
+class EdgeBw:
+    """Edge-list level backward: gradients per forward bucket, then scatters by source."""
+
+    dz: np.ndarray
+    dacts: tuple
+    grads: tuple             # of EdgeGrad
+    scatters: tuple          # of EdgeScatter
+    dcur: np.ndarray         # dE/dH of this pass (read by the scatters)
+    dprev: np.ndarray        # dE/dH written by the scatters
+
+
+_NO_WRITES = Writes(False, False)
+
+
+class Workspace:
+    """Buffers and prebuilt steps for one (batch size, dtype) of a plan.
+
+    ``gen`` counts the forward passes run in these buffers; a cache from an older pass is
+    recomputed before its backward (correct, just slower).
+    """
+
+    def __init__(self, prog, n_inputs: int, steps: int, recurrent: bool, B: int, dt):
+        self.prog, self.n_inputs, self.steps, self.recurrent = prog, n_inputs, steps, recurrent
+        self.B, self.dt, self.gen = B, dt, 0
+        R, nin, T = prog.n_rows, n_inputs, steps
+        n_ell = len(prog.ell_param)
+        self.blocks = np.zeros(prog.n_block, dtype=dt)
+        self.ellw = np.zeros(n_ell, dtype=dt)
+        self.gall = np.zeros(prog.n_block + n_ell, dtype=dt)
+        self.gblocks = self.gall[:prog.n_block]                 # dE/d(block entries)
+        self.gellw = self.gall[prog.n_block:]                   # dE/d(ELL entries)
+        self.bwts = np.zeros(len(prog.bw_pos), dtype=dt)
+        self.ones = np.ones(B, dtype=dt)
+        if recurrent:
+            self.Hs = np.zeros((T + 1, R, B), dtype=dt)       # H_0 .. H_T
+            self.Hs[:, prog.one_rows] = 1
+            self.D = np.zeros((2, R, B), dtype=dt)            # dE/dH_t, dE/dH_{t-1}
+            self.dx = np.zeros((nin, B), dtype=dt)
+            self.x_view = self.Hs[:, :nin]                    # inputs held at every step
+            last = self.Hs[T]
+            pairs = [(self.Hs[t], self.Hs[t + 1]) for t in range(T)]
+            self.fw = [self._fw(lv, Hin, Hout) for lv in prog.levels for Hin, Hout in pairs]
+            self.bw = {t: [self._bw(lv, self.Hs[t - 1], self.Hs[t], self.D[t % 2],
+                                    self.D[(t - 1) % 2], _NO_WRITES)
+                           for lv in prog.levels]
+                       for t in range(1, T + 1)}
+            self.dcur_T = self.D[T % 2]
+        else:
+            self.H = np.zeros((R, B), dtype=dt)               # node-major values
+            self.H[prog.one_rows] = 1                         # never written by a level
+            self.dH = np.zeros((R, B), dtype=dt)
+            self.x_view = self.H[:nin] if prog.x_rows else None
+            last = self.H
+            self.fw = [self._fw(lv, self.H, self.H) for lv in prog.levels]
+            self.bw = [self._bw(lv, self.H, self.H, self.dH, self.dH, wr)
+                       for lv, wr in zip(prog.levels, prog.writes)]
+            self.dH_zero = [self.dH[a:z] for a, z in prog.zero_runs]
+            self.dx_view = self.dH[:nin]
+            self.dout_view = self.dH[prog.out_slice] if prog.out_slice is not None else None
+        self.saved = [None] * len(self.fw)
+        self.out_view = last[prog.out_slice] if prog.out_slice is not None else None
+        self.last = last
+
+    def forward(self, x, w, b) -> None:
+        """Forward pass of ``x`` (batch, n_inputs) with parameters ``w``, ``b``."""
+        self.gen += 1
+        for fill in self.prog.fills:                         # scatter w, b into the tables
+            vals = w if fill.source == "w" else b
+            table = self.blocks if fill.table == "block" else self.ellw
+            table[fill.pos] = vals if fill.idx is None else vals[fill.idx]
+        if self.x_view is not None:
+            self.x_view[...] = x.T                            # (n_inputs, batch) rows of H
+        if self.recurrent:
+            self.Hs[0, self.n_inputs + 1:] = 0               # H_0: non-inputs start at 0
+        run_forward(self.fw, self.saved, x)
+
+    def outputs(self) -> np.ndarray:
+        """The outputs of the last forward pass, (batch, n_outputs), as a new array."""
+        if self.out_view is not None:
+            return self.out_view.T.copy()                     # never a view of the buffers
+        return np.ascontiguousarray(self.last[self.prog.out_rows].T)
+
+    def backward(self, x, delta, input_grad: bool) -> tuple:
+        """Backward of ``delta`` (batch, n_outputs) through the last forward pass of ``x``.
+
+        Returns (dx or None, gw, gb): dx a new array, gw and gb gathered from the gradient
+        buffer (new arrays).
+        """
+        prog, B, nin = self.prog, self.B, self.n_inputs
+        np.take(self.ellw, prog.bw_pos, out=self.bwts)
+        if not self.recurrent:
+            for v in self.dH_zero:                            # rows no step writes first
+                v.fill(0)
+            if self.dout_view is not None:
+                self.dout_view[...] = delta.T
+            else:
+                self.dH[prog.out_rows] = delta.T
+            dx = np.zeros((B, nin), dtype=self.dt) if input_grad else None
+            run_backward(zip(reversed(self.bw), reversed(self.saved)), x, dx, False)
+            if prog.x_rows and input_grad:
+                dx += self.dx_view.T
+        else:
+            self.gblocks.fill(0)
+            self.gellw.fill(0)
+            self.dx.fill(0)
+            self.dcur_T.fill(0)
+            self.dcur_T[prog.out_rows] = delta.T
+            for t in range(self.steps, 0, -1):
+                dprev = self.D[(t - 1) % 2]
+                dprev.fill(0)
+                run_backward(zip(self.bw[t], self.saved[t - 1:t]), None, None, True)
+                if input_grad:
+                    self.dx += dprev[:nin]                    # the inputs are read every step
+            dx = self.dx.T.copy() if input_grad else None
+        return dx, self.gall[prog.grad_pos_w], self.gall[prog.grad_pos_b]
+
+    def _block(self, buf, off: int, m: int, cols: int) -> np.ndarray:
+        """The (m, cols) view of a block at ``off`` in ``buf`` (blocks or their gradients)."""
+        return buf[off:off + m * cols].reshape(m, cols)
+
+    def _fw(self, lv, Hin, Hout):
+        """The forward step of level ``lv``, reading ``Hin`` and writing ``Hout``."""
+        a, z = lv.a, lv.z
+        m = z - a
+        acts = tuple((Hout[r.first:r.stop], r.code) for r in lv.acts)
+        if isinstance(lv, RangeLevel):
+            return RangeFw(self._block(self.blocks, lv.block, m, lv.cols), Hin[lv.r0:lv.r1],
+                           Hout[a:z], acts)
+        if isinstance(lv, RangeXLevel):
+            ni, n_h = lv.n_x, lv.cols - lv.n_x
+            rest = None if n_h == 1 else Hin[lv.r0 + ni:lv.r1]   # None: only the bias row
+            return RangeXFw(self._block(self.blocks, lv.block, m, ni), slice(lv.r0, lv.r0 + ni),
+                            self._block(self.blocks, lv.block + m * ni, m, n_h), rest,
+                            Hout[a:z], acts)
+        if isinstance(lv, GatherLevel):
+            return GatherFw(self._block(self.blocks, lv.block, m, lv.cols), lv.sources, Hin,
+                            Hout[a:z], acts)
+        assert isinstance(lv, EdgeLevel)
+        buckets = tuple(EdgeFwBucket(self.ellw[bk.w_off:bk.w_off + (bk.z - bk.a) * bk.d]
+                                     .reshape(bk.z - bk.a, 1, bk.d),
+                                     bk.src, (bk.z - bk.a, bk.d, self.B), Hout[bk.a:bk.z, None])
+                        for bk in lv.fw)
+        return EdgeFw(buckets, Hin, acts)
+
+    def _bw(self, lv, Hin, Hout, dcur, dprev, writes):
+        """The backward step of level ``lv``: dE/d(Hout) in ``dcur``, dE/d(Hin) to ``dprev``."""
+        a, z = lv.a, lv.z
+        m = z - a
+        dacts = tuple((dcur[r.first:r.stop], Hout[r.first:r.stop], r.code) for r in lv.acts)
+        dz = dcur[a:z]
+        if isinstance(lv, RangeLevel):
+            blk = self._block(self.blocks, lv.block, m, lv.cols)
+            return RangeBw(dz, dacts, self._block(self.gblocks, lv.block, m, lv.cols),
+                           Hin[lv.r0:lv.r1].T, blk.T, dprev[lv.r0:lv.r1], writes.h)
+        if isinstance(lv, RangeXLevel):
+            r0, r1, ni = lv.r0, lv.r1, lv.n_x
+            n_h, off_h = lv.cols - ni, lv.block + m * ni
+            blk_h = self._block(self.blocks, off_h, m, n_h)
+            gblk_h = self._block(self.gblocks, off_h, m, n_h)
+            if n_h == 1:                                       # only the bias row
+                rest = (gblk_h[:, 0], self.ones, None, None, False)
+            else:
+                rest = (gblk_h, Hin[r0 + ni:r1].T, blk_h.T, dprev[r0 + ni:r1], writes.h)
+            return RangeXBw(dz, dacts, self._block(self.gblocks, lv.block, m, ni),
+                            slice(r0, r0 + ni), self._block(self.blocks, lv.block, m, ni),
+                            writes.x, *rest)
+        if isinstance(lv, GatherLevel):
+            return GatherBw(dz, dacts, self._block(self.gblocks, lv.block, m, lv.cols),
+                            lv.sources, self._block(self.blocks, lv.block, m, lv.cols).T, dprev)
+        assert isinstance(lv, EdgeLevel)
+        grads = tuple(EdgeGrad(dcur[bk.a:bk.z, :, None],
+                               self.gellw[bk.w_off:bk.w_off + (bk.z - bk.a) * bk.d]
+                               .reshape(bk.z - bk.a, bk.d, 1))
+                      for bk in lv.fw)
+        scatters = tuple(EdgeScatter(bk.dst, (len(bk.src), bk.d, self.B),
+                                     self.bwts[bk.w_off:bk.w_off + len(bk.src) * bk.d]
+                                     .reshape(len(bk.src), 1, bk.d),
+                                     bk.src, (len(bk.src), self.B))
+                         for bk in lv.bw)
+        return EdgeBw(dz, dacts, grads, scatters, dcur, dprev)
+
+
+# ----------------------------------------------------------------------------------------
+# the kernels
+# ----------------------------------------------------------------------------------------
+
+
+def _apply_acts(acts):
+    """In place: the activation of each run of rows."""
+    for v, code in acts:
+        if code == _TANH:
+            np.tanh(v, out=v)
+        elif code == _RELU:
+            np.maximum(v, 0, out=v)
+        else:  # sigmoid(x) = (1 + tanh(x / 2)) / 2: no overflow, no branch
+            v *= 0.5
+            np.tanh(v, out=v)
+            v *= 0.5
+            v += 0.5
+
+
+def _apply_dacts(dacts):
+    """In place: dE/d(pre) = dE/d(out) * act'(out), the derivative written through the output."""
+    for g, o, code in dacts:
+        if code == _TANH:                    # tanh' = 1 - o^2
+            t = o * o
+            np.subtract(1, t, out=t)
+            g *= t
+        elif code == _RELU:                  # relu' = [o > 0]
+            np.multiply(g, o > 0, out=g)
+        else:                                # sigmoid' = o (1 - o)
+            t = 1 - o
+            t *= o
+            g *= t
+
+
+def run_forward(fw, saved, x):
+    """Run forward steps in order; ``x`` is the batch; ``saved[i]``: what step i keeps."""
+    for i, st in enumerate(fw):
+        kind = type(st)
+        if kind is RangeFw:
+            np.matmul(st.block, st.src, out=st.out)           # W[S, L]^T @ H[r0:r1]
+        elif kind is RangeXFw:                                # inputs read from x itself
+            out = st.out
+            np.matmul(st.block_x, x[:, st.cols_x].T, out=out)
+            if st.rest is None:
+                out += st.block_h                             # + b
+            else:
+                out += st.block_h @ st.rest
+        elif kind is GatherFw:
+            Hs = st.H[st.sources]                             # (|S|, batch)
+            np.matmul(st.block, Hs, out=st.out)
+            saved[i] = Hs
+        else:
+            H, gs = st.H, []
+            for bk in st.buckets:
+                g = H[bk.src].reshape(bk.shape)               # (k, d, batch)
+                np.matmul(bk.w, g, out=bk.out)                # sum_j w[i, j] H[src[i, j]]
+                gs.append(g)
+            saved[i] = gs
+        if st.acts:
+            _apply_acts(st.acts)
+
+
+def run_backward(bw, x, dx, acc):
+    """Run backward steps, each with what its forward saved, in the order given.
+
+    ``bw``: pairs (step, saved), already reversed for feedforward. ``x``, ``dx`` (batch,
+    n_inputs): the batch and its gradient (None: not wanted), for the levels that read
+    the inputs straight from ``x``. ``acc``: add the parameter gradients (recurrent
+    steps) instead of writing them. A step's ``write_*`` flags: its contribution to the
+    sources is the first one, so it is written rather than added.
+    """
+    for st, sv in bw:
+        if st.dacts:
+            _apply_dacts(st.dacts)
+        kind = type(st)
+        dz = st.dz
+        if kind is RangeBw:
+            if acc:                                           # (np.add: the records are frozen)
+                np.add(st.gblock, dz @ st.srcT, out=st.gblock)
+            else:
+                np.matmul(dz, st.srcT, out=st.gblock)         # dE/dW = dz @ H[r0:r1]^T
+            if st.write_h:
+                np.matmul(st.blockT, dz, out=st.dsrc)         # dE/dH[r0:r1] = W @ dz
+            else:
+                np.add(st.dsrc, st.blockT @ dz, out=st.dsrc)
+        elif kind is RangeXBw:
+            np.matmul(dz, x[:, st.cols_x], out=st.gblock_x)   # dE/dW_in = dz @ x
+            if dx is None:
+                pass                                          # no input gradient wanted
+            elif st.write_x:
+                np.matmul(dz.T, st.block_x, out=dx[:, st.cols_x])   # dE/dx = dz^T W_in^T
+            else:
+                dx[:, st.cols_x] += dz.T @ st.block_x
+            np.matmul(dz, st.srcT_h, out=st.gblock_h)         # srcT_h: ones when only the bias
+            if st.dsrc_h is not None:
+                if st.write_h:
+                    np.matmul(st.blockT_h, dz, out=st.dsrc_h)
+                else:
+                    np.add(st.dsrc_h, st.blockT_h @ dz, out=st.dsrc_h)
+        elif kind is GatherBw:
+            np.matmul(dz, sv.T, out=st.gblock)
+            st.dH[st.sources] += st.blockT @ dz
+        else:
+            for gr, g in zip(st.grads, sv):
+                if acc:
+                    np.add(gr.gw, np.matmul(g, gr.dz3), out=gr.gw)
+                else:
+                    np.matmul(g, gr.dz3, out=gr.gw)           # dE/dw[i, j] = dz[i] . H[src[i, j]]
+            dcur, dprev = st.dcur, st.dprev
+            for sc in st.scatters:
+                # each source: sum over its out-edges in the level of w * dz[dst]
+                dprev[sc.src] += np.matmul(sc.w, dcur[sc.dst].reshape(sc.shape)).reshape(
+                    sc.shape_src)
