@@ -147,7 +147,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphnet.errors import ConfigError, CycleError, GraphnetError
-from graphnet.graph.network import ACTIVATIONS
+from graphnet.graph.network import ACTIVATIONS, MODES
+from graphnet.idxfiles import SCALES
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 from graphnet.lab.schedule import _check_schedule, _check_set_baseline, _dry_run_schedule
 from graphnet.lab.start import build_start, front_output_size, read_network
@@ -173,12 +174,10 @@ GRAPH_MODELS = ("graph", "fixed-graph", "set")
 
 _DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
 _STARTS = ("layered", "random", "seed_example", "file")
-_MODES = ("feedforward", "recurrent")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("cross_entropy", "squared_error")
 _DTYPES = ("float64", "float32")
 _ACCEPT = ("always", "if-better")
-_SCALES = ("unit", "symmetric")
 
 #: Defaults that do not depend on the data (the rest come from ``graphnet.models.recipe``).
 DEFAULTS = {
@@ -491,7 +490,7 @@ def _check_data(c: _Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
                                what="a number in (0, 1)")
     out["validation"] = c.float(t.get("validation", d["validation"]), "[data] validation",
                                 low=0, high=1, high_open=True, what="a number in [0, 1)")
-    out["scale"] = c.choice(t.get("scale", d["scale"]), _SCALES, "[data] scale")
+    out["scale"] = c.choice(t.get("scale", d["scale"]), SCALES, "[data] scale")
     if base == "spirals":
         out["n_samples"] = c.int(t.get("n_samples", d["n_samples"]), "[data] n_samples", low=10)
     elif "n_samples" in t:
@@ -610,7 +609,7 @@ def _check_network(c: _Checker, raw: dict, info: dict, base_dir: str) -> dict:
             c.fail("[network] path", f"{path}: the network has {net.n_inputs} inputs and "
                                      f"{net.n_outputs} outputs; the data needs {n_in} and {n_out}")
         mode_default = net.mode
-    out["mode"] = c.choice(t.get("mode", mode_default), _MODES, "[network] mode")
+    out["mode"] = c.choice(t.get("mode", mode_default), MODES, "[network] mode")
     act_choices = ACTIVATIONS + (("keep",) if start == "file" else ())
     out["activation"] = c.choice(t.get("activation", "keep" if start == "file" else d["activation"]),
                                  act_choices, "[network] activation")
