@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,6 +25,8 @@ import pytest
 from graphnet import errors
 from graphnet.cli import main
 
+from conftest import idx_bytes
+
 # a small valid experiment to vary: xor, one seed, no mutation, one epoch
 XOR = 'seeds = [0]\nrounds = 0\n[data]\ndataset = "xor"\n[train]\nepochs = 1\n' \
       '[baselines]\nmodels = []\n'
@@ -35,24 +36,17 @@ def _toml(extra: str = "", base: str = XOR) -> str:
     return base + extra
 
 
-def _idx(data: np.ndarray, type_byte: int = 0x08) -> bytes:
-    """An IDX file's bytes: magic, dims, big-endian data."""
-    dt = {0x08: ">u1", 0x0C: ">i4", 0x0D: ">f4"}[type_byte]
-    head = bytes([0, 0, type_byte, data.ndim]) + b"".join(struct.pack(">I", d) for d in data.shape)
-    return head + data.astype(dt).tobytes()
-
-
 def _mnist_dir(n_train=20, n_test=10, *, labels=None, truncate_train=False) -> dict:
     """Files of a tiny MNIST directory (4x4 images, classes 0..3)."""
     rng = np.random.default_rng(0)
     files = {}
     for split, n in (("train", n_train), ("t10k", n_test)):
-        images = _idx(rng.integers(0, 256, size=(n, 4, 4)))
+        images = idx_bytes(rng.integers(0, 256, size=(n, 4, 4)), np.uint8)
         y = np.arange(n) % 4 if labels is None or split == "t10k" else np.asarray(labels)
         if truncate_train and split == "train":
             images = images[:-7]
         files[f"mnist/{split}-images-idx3-ubyte"] = images
-        files[f"mnist/{split}-labels-idx1-ubyte"] = _idx(y)
+        files[f"mnist/{split}-labels-idx1-ubyte"] = idx_bytes(y, np.uint8)
     return files
 
 
@@ -198,9 +192,9 @@ ROWS = [
     api("data-idx-bad-magic", lambda p: _read_idx(p / "x.idx"), errors.DataError, "magic",
         files={"x.idx": b"\x01\x02\x08\x01\x00\x00\x00\x01\x00"}),
     api("data-idx-truncated", lambda p: _read_idx(p / "x.idx"), errors.DataError, "x.idx",
-        files={"x.idx": _idx(np.arange(10))[:-3]}),
+        files={"x.idx": idx_bytes(np.arange(10), np.uint8)[:-3]}),
     api("data-idx-trailing-bytes", lambda p: _read_idx(p / "x.idx"), errors.DataError, "x.idx",
-        files={"x.idx": _idx(np.arange(10)) + b"\x00\x00"}),
+        files={"x.idx": idx_bytes(np.arange(10), np.uint8) + b"\x00\x00"}),
     api("data-idx-bad-gzip", lambda p: _read_idx(p / "x.idx"), errors.DataError, "x.idx",
         files={"x.idx": b"\x1f\x8b" + b"\x00" * 20}),
     api("data-idx-missing", lambda p: _read_idx(p / "none.idx"), FileNotFoundError, "none.idx"),

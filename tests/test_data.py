@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import math
 import re
-import struct
 
 import numpy as np
 import pytest
@@ -18,25 +17,10 @@ from graphnet.dataprep import check_dataset, one_hot, train_test_split
 from graphnet.idxfiles import load_idx_pair, load_mnist, read_idx
 from graphnet.errors import DataError, InputError, InputTypeError
 
+from conftest import idx_bytes
+
 # ----------------------------------------------------------------------------- IDX writer
-# An independent writer, straight from the format description (not from graphnet.data).
-
-_CODES = {
-    np.dtype(np.uint8): 0x08,
-    np.dtype(np.int8): 0x09,
-    np.dtype(np.int16): 0x0B,
-    np.dtype(np.int32): 0x0C,
-    np.dtype(np.float32): 0x0D,
-    np.dtype(np.float64): 0x0E,
-}
-
-
-def idx_bytes(arr: np.ndarray) -> bytes:
-    """The IDX encoding of ``arr``: magic, type, ndim, big-endian dims, big-endian data."""
-    arr = np.asarray(arr)
-    header = bytes([0, 0, _CODES[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
-
+# An independent writer, straight from the format description: conftest.idx_bytes.
 
 def write(path, content: bytes, *, gz: bool = False):
     path.write_bytes(gzip.compress(content) if gz else content)

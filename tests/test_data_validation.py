@@ -4,7 +4,6 @@ before anything trains or any run directory exists, and the user's own csv / npz
 from __future__ import annotations
 
 import re
-import struct
 
 import numpy as np
 import pytest
@@ -15,12 +14,9 @@ from graphnet.errors import ConfigError, DataError
 from graphnet.lab.config import load_config, parse_config
 from graphnet.lab.runner import run_experiment
 
+from conftest import idx_bytes
+
 XOR = 'seeds = [0]\nrounds = 0\n[data]\ndataset = "xor"\n[train]\nepochs = 1\n[baselines]\nmodels = []\n'
-
-
-def _idx(data: np.ndarray) -> bytes:
-    head = bytes([0, 0, 0x08, data.ndim]) + b"".join(struct.pack(">I", d) for d in data.shape)
-    return head + data.astype(">u1").tobytes()
 
 
 def _mnist(root, *, train_labels=None, truncate_train=False, n_train=40, n_test=20):
@@ -29,14 +25,14 @@ def _mnist(root, *, train_labels=None, truncate_train=False, n_train=40, n_test=
     d.mkdir()
     rng = np.random.default_rng(0)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = _idx(rng.integers(0, 256, size=(n, 4, 4)))
+        images = idx_bytes(rng.integers(0, 256, size=(n, 4, 4)), np.uint8)
         labels = np.arange(n) % 10
         if prefix == "train" and train_labels is not None:
             labels = np.asarray(train_labels)
         if prefix == "train" and truncate_train:
             images = images[:-5]
         (d / f"{prefix}-images-idx3-ubyte").write_bytes(images)
-        (d / f"{prefix}-labels-idx1-ubyte").write_bytes(_idx(labels))
+        (d / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels, np.uint8))
     return d
 
 
