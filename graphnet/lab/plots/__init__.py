@@ -20,7 +20,8 @@ What the figures show (see :func:`plot_run` for the files):
 "Mean +- std over seeds" uses the sample standard deviation (``ddof=1``; 0 for a single seed).
 The *final* result of a (model, seed) is the last round whose row has a test accuracy and was not
 rejected (``accepted != 0``): under the if-better policy a rejected mutation is not the network
-that is kept.
+that is kept. Both rules live in :mod:`graphnet.lab.summary` (``column_stats``,
+``final_results``), and the run directory is read through :mod:`graphnet.lab.rundir`.
 
 Modules: :mod:`~graphnet.lab.plots.rundata` (a run directory read for its figures),
 :mod:`~graphnet.lab.plots.graph` (one network), :mod:`~graphnet.lab.plots.matrix` (weight
