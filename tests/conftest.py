@@ -85,9 +85,3 @@ def idx_bytes(data, dtype=None) -> bytes:
     arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype)
     header = bytes([0, 0, _IDX_CODES[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
     return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
-
-
-def distinct_values(shape, rng: np.random.Generator) -> np.ndarray:
-    """Half-integers spaced 1 apart in a random order: no ties in a max window, none 0."""
-    n = int(np.prod(shape))
-    return (rng.permutation(n) - n / 2 + 0.5).reshape(shape)

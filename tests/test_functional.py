@@ -19,12 +19,6 @@ FAST = settings(max_examples=40, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
 
 
-def _distinct(shape, rng):
-    """Values spaced 1 apart, none equal to 0 (so max pooling has no ties, padded or not)."""
-    n = int(np.prod(shape))
-    return (rng.permutation(n) - n / 2 + 0.5).reshape(shape).astype(np.float64)
-
-
 # =============================================================================== conv forward
 
 class TestConvForward:
