@@ -50,7 +50,8 @@ def node_order(snapshots) -> tuple:
     Examples
     --------
     >>> from graphnet.graph.network import GraphNetwork
-    >>> from graphnet.graph.operators import swap_nodes, split_edge
+    >>> from graphnet.graph.extras import split_edge
+    >>> from graphnet.graph.operators import swap_nodes
     >>> net = GraphNetwork.from_matrix([[0, 2.0, 0], [0, 0, 3.0], [0, 0, 0]],
     ...                                inputs=[0], outputs=[2])
     >>> later = split_edge(swap_nodes(net, 1, 2), 2, 1)  # h0 <-> y0, then h1 on h0 -> y0
