@@ -4,9 +4,17 @@ On the way in, the argument checks every operator shares (a network, an index in
 a finite number, a count, a permutation), with messages that name the operator and the
 argument. On the way out, the safety gate: a result with an edge into an input node (both
 modes) or a cycle (feedforward mode) is refused with :class:`~graphnet.errors.OperatorError`
-naming the edge(s), or repaired (the rule is in :mod:`graphnet.graph.operators`), and a
+naming the edge(s), the network untouched, or repaired (the rule below), and a
 non-finite or too large weight is always refused. The samplers use the same gate to draw
 arguments that need no repair (:func:`_is_clean`, :func:`_allowed`).
+
+The repair rule: with ``repair=True`` the offending edges are dropped instead of refusing:
+every edge into an input, then -- feedforward only -- the edges the operation *created*
+(non-zero in W', zero in W) are added back one at a time in row-major order and an edge is
+dropped when it would close a cycle with the edges kept so far. The edges W and W' share
+form a sub-graph of the acyclic W, so this always ends acyclic, and the dropped set is
+minimal: restoring any one dropped edge closes a cycle.
+:func:`graphnet.graph.registry.apply` reports the dropped edges in its record.
 """
 
 from __future__ import annotations

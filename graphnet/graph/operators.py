@@ -1,4 +1,4 @@
-"""Operators that rewrite a network's graph: the seed's A-N and the lab's extras.
+"""The seed's operators A-N: each rewrites a network's weight matrix W and returns a new network.
 
 The seed's last section: "使用 点 改图, 使用 图 训练" -- use the operators to change the
 graph, use the graph to train. Every operator is a plain function, the network first and
@@ -7,49 +7,25 @@ and never touches its input. ``W[i, j]`` is the weight of the edge ``i -> j`` (r
 from, column = to); the promise each operator keeps is its
 :class:`~graphnet.graph.contracts.Contract`, proved in :mod:`graphnet.graph.proofs`.
 
-====== =================== ================================ =========================
-letter name                W' =                             keeps
-====== =================== ================================ =========================
-A      threshold           W * (abs(W) > a)                 nothing promised
-B      swap_columns        W with columns i, j swapped      rank; det negated
-C      add_scaled_column   column dst += k * column src     rank, det
-D      swap_rows           W with rows i, j swapped         rank; det negated
-F      add_scaled_row      row dst += k * row src           rank, det
-H      permute_nodes       P W P^T (new a = old perm[a])    det, rank, spectrum, function
-H      swap_nodes          permute_nodes, a transposition   det, rank, spectrum, function
-N      assign              W[i, j] = value                  nothing promised
-====== =================== ================================ =========================
-
-The extras for a topology lab (add_edge, split_edge, remove_node, regrow, prune_smallest)
-live in :mod:`graphnet.graph.extras`; the argument checks and the safety gate all of them
-pass in :mod:`graphnet.graph.gate`; the registry that names, samples and records them in
-:mod:`graphnet.graph.registry`.
+The seed's operators are A threshold, B swap_columns, C add_scaled_column, D swap_rows,
+F add_scaled_row, H permute_nodes and swap_nodes, N assign; ``graphnet ops`` (from their
+specs in :mod:`graphnet.graph.registry`) lists each with its arguments and what it keeps.
+The lab's extras live in :mod:`graphnet.graph.extras`; the argument checks and the safety
+gate (refuse or repair, the rule is there) in :mod:`graphnet.graph.gate`.
 
 Decisions (binding for the lab)
 -------------------------------
 * **The scale is called ``k``** (``add_scaled_row(net, src, dst, k)``), as in
   :data:`graphnet.graph.symbolic.OPERATOR_ARGS`, so a record's arguments feed
   :func:`graphnet.graph.symbolic.apply_symbolic` unchanged.
-* **H convention**: new node ``a`` is old node ``perm[a]``, ``W'[a, b] = W[perm[a],
-  perm[b]]``, and every node attribute (role, bias, activation, name) moves with its
-  node. Data column ``k`` feeds the ``k``-th input *in node order*, so a permutation that
-  reorders the inputs among themselves (or the outputs) reorders the data (output)
-  columns: the function is kept **up to that reordering**, which :func:`io_order`
-  returns, and kept exactly when ``perm`` keeps the relative order of the inputs and of
-  the outputs (what :func:`sample` draws by default).
+* **H convention**: new node ``a`` is old node ``perm[a]`` and every node attribute moves
+  with its node; the function is kept up to the order of the data and output columns
+  (:func:`io_order`), exactly when ``perm`` keeps the relative order of the inputs and of
+  the outputs (what the sampler draws by default). See :func:`permute_nodes`.
 * **Self-pairs**: B and D with ``i == j`` and C and F with ``src == dst`` are refused
   (a swap with itself does not negate det; adding ``k`` times a line to itself scales it
   by ``1 + k`` and multiplies det by ``1 + k``). ``swap_nodes(net, i, i)`` is allowed:
   it is the identity permutation, which keeps H's contract.
-* **Safety and repair**: a result with an edge into an input node (both modes) or a cycle
-  (feedforward mode) is refused with :class:`~graphnet.errors.OperatorError` naming the
-  edge(s), the network untouched. With ``repair=True`` the offending edges are dropped
-  instead: every edge into an input, then -- feedforward only -- the edges the operation
-  *created* (non-zero in W', zero in W) are added back one at a time in row-major order
-  and an edge is dropped when it would close a cycle with the edges kept so far. The
-  edges W and W' share form a sub-graph of the acyclic W, so this always ends acyclic,
-  and the dropped set is minimal: restoring any one dropped edge closes a cycle.
-  :func:`graphnet.graph.registry.apply` reports the dropped edges in its record.
 """
 
 from __future__ import annotations
@@ -268,7 +244,8 @@ def swap_columns(net: GraphNetwork, i, j, *, repair: bool = False) -> GraphNetwo
         Two different column indices.
     repair : bool, default False
         Drop the edges that would enter an input or (feedforward) close a cycle instead of
-        refusing; see the module notes for the rule. :func:`apply` reports them.
+        refusing; see :mod:`graphnet.graph.gate` for the rule.
+        :func:`~graphnet.graph.registry.apply` reports them.
 
     Returns
     -------

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphnet.core.optim import get_optimizer
-from graphnet.errors import DivergenceError, GraphError, InputError, OperatorError
+from graphnet.errors import DivergenceError, InputError
 from graphnet.graph.execute import graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
