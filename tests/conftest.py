@@ -1,4 +1,5 @@
-"""References the tests share, written from the design and the file formats, not from graphnet.
+"""References and helpers the tests share; the references are written from the design and the
+file formats, not from graphnet.
 
 Import them by name (``from conftest import np_apply``): they are plain functions, used
 inside hypothesis strategies and helpers as much as in tests.
@@ -6,10 +7,14 @@ inside hypothesis strategies and helpers as much as in tests.
 
 from __future__ import annotations
 
+import os
 import struct
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
+
+from graphnet.cli import main
 
 #: The activations by their formulas (the design's list of names).
 ACTIVATIONS = {
@@ -85,3 +90,22 @@ def idx_bytes(data, dtype=None) -> bytes:
     arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype)
     header = bytes([0, 0, _IDX_CODES[arr.dtype], arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
     return header + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def run_main(argv, capsys) -> tuple:
+    """``graphnet.cli.main(argv)`` -> (exit code, stdout, stderr)."""
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def tree_snapshot(root, *, folders: bool = True, modes: bool = False) -> dict:
+    """What "nothing changed" compares: every file below ``root`` (relative path -> bytes),
+    every folder -> None (unless ``folders=False``); with ``modes``, (bytes or None, st_mode)."""
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        for name, is_file in [*((d, False) for d in dirs if folders), *((f, True) for f in files)]:
+            path = os.path.join(folder, name)
+            content = Path(path).read_bytes() if is_file else None
+            out[os.path.relpath(path, root)] = (content, os.stat(path).st_mode) if modes else content
+    return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +24,7 @@ import pytest
 from graphnet import errors
 from graphnet.cli import main
 
-from conftest import idx_bytes
+from conftest import idx_bytes, tree_snapshot
 
 # a small valid experiment to vary: xor, one seed, no mutation, one epoch
 XOR = 'seeds = [0]\nrounds = 0\n[data]\ndataset = "xor"\n[train]\nepochs = 1\n' \
@@ -360,19 +359,6 @@ def _graphml(path):
 # ----------------------------------------------------------------------------- the harness
 
 
-def _tree(root: Path) -> dict:
-    """Every file and folder under ``root``: path -> (bytes or None for a folder, mode)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            p = Path(dirpath, name)
-            out[str(p.relative_to(root))] = (None, p.stat().st_mode)
-        for name in filenames:
-            p = Path(dirpath, name)
-            out[str(p.relative_to(root))] = (p.read_bytes(), p.stat().st_mode)
-    return out
-
-
 def _make(root: Path, files: dict) -> None:
     for rel, content in files.items():
         p = root / rel
@@ -390,7 +376,7 @@ def test_bad_input(row, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     _make(tmp_path, row.files)
-    before = _tree(tmp_path)
+    before = tree_snapshot(tmp_path, modes=True)
     if row.argv is not None:
         try:
             code = main(row.argv)
@@ -410,7 +396,7 @@ def test_bad_input(row, tmp_path, monkeypatch, capsys):
         with pytest.raises(row.error) as info:
             row.call(tmp_path)
         assert row.match in str(info.value), str(info.value)
-    assert _tree(tmp_path) == before, "a refused input changed or created files"
+    assert tree_snapshot(tmp_path, modes=True) == before, "a refused input changed or created files"
 
 
 def test_catalogue_size(capsys):

@@ -22,20 +22,9 @@ from graphnet.graph.registry import OPERATORS
 from graphnet.lab.config import load_config, with_overrides
 from graphnet.lab.defaults import default_config
 
+from conftest import run_main, tree_snapshot
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(argv, capsys):
-    """graphnet.cli.main(argv) -> (exit code, stdout, stderr)."""
-    rc = main(argv)
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def _tree(path):
-    """Every file below path with its bytes: what 'nothing changed' compares."""
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(Path(path).rglob("*"))
-            if p.is_file()}
 
 
 def _mixed_net():
@@ -68,7 +57,7 @@ def test_version_flag_prints_the_installed_version():
 
 
 def test_ops_table_lists_every_operator_within_80_columns(capsys):
-    rc, out, err = _run(["ops"], capsys)
+    rc, out, err = run_main(["ops"], capsys)
     assert rc == 0 and err == ""
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -99,7 +88,7 @@ def test_ops_table_lists_every_operator_within_80_columns(capsys):
 
 
 def test_ops_markdown_has_one_row_per_operator(capsys):
-    rc, out, _ = _run(["ops", "--markdown"], capsys)
+    rc, out, _ = run_main(["ops", "--markdown"], capsys)
     assert rc == 0
     lines = out.splitlines()
     assert lines[:2] == ["| letter | name | arguments | keeps |", "|---|---|---|---|"]
@@ -110,7 +99,7 @@ def test_ops_markdown_has_one_row_per_operator(capsys):
 
 
 def test_ops_one_operator_in_detail(capsys):
-    rc, out, _ = _run(["ops", "F"], capsys)
+    rc, out, _ = run_main(["ops", "F"], capsys)
     assert rc == 0
     first = " ".join(inspect.cleandoc(OPERATORS["add_scaled_row"].func.__doc__)
                      .split("\n\n")[0].split()).replace("``", "")
@@ -120,15 +109,15 @@ def test_ops_one_operator_in_detail(capsys):
     assert "repair: accepted" in out
     assert "keeps: det, rank\n" in out
     assert "det unchanged, rank kept, spectrum any, function any" in out
-    rc, out, _ = _run(["ops", "H"], capsys)  # a letter naming two operators shows both
+    rc, out, _ = run_main(["ops", "H"], capsys)  # a letter naming two operators shows both
     assert rc == 0 and "H  permute_nodes" in out and "H  swap_nodes" in out
-    rc, out, _ = _run(["ops", "regrow"], capsys)
+    rc, out, _ = run_main(["ops", "regrow"], capsys)
     assert rc == 0 and out.startswith("-  regrow\n") and "repair: not taken" in out
 
 
 @pytest.mark.parametrize("name", ["Q", "E", "f", "threshhold", ""])
 def test_ops_unknown_operator_names_the_known_ones(name, capsys):
-    rc, out, err = _run(["ops", name], capsys)
+    rc, out, err = run_main(["ops", name], capsys)
     assert rc == 2 and out == ""
     assert err.startswith(f"graphnet ops: error: unknown operator {name!r}; known: A threshold, ")
     assert all(op in err for op in OPERATORS) and err.count("\n") == 1
@@ -145,8 +134,8 @@ def test_ops_table_width_is_checked():
 def test_show_feedforward_summary_roles_levels_and_problems(tmp_path, capsys):
     path = tmp_path / "net.json"
     _mixed_net().to_node_link(path)
-    before = _tree(tmp_path)
-    rc, out, err = _run(["show", str(path)], capsys)
+    before = tree_snapshot(tmp_path, folders=False)
+    rc, out, err = run_main(["show", str(path)], capsys)
     assert rc == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == f"network: {path}"
@@ -160,13 +149,13 @@ def test_show_feedforward_summary_roles_levels_and_problems(tmp_path, capsys):
     assert "outputs (2): y0, y1" in lines
     assert "levels: 2 after the inputs (one matrix product each)" in lines
     assert "  depth 1 (3): h0, h1, h2" in lines and "  depth 2 (2): y0, y1" in lines
-    assert _tree(tmp_path) == before
+    assert tree_snapshot(tmp_path, folders=False) == before
 
 
 def test_show_recurrent_graphml_lists_cycles(tmp_path, capsys):
     path = tmp_path / "seed.graphml"
     GraphNetwork.seed_example().to_graphml(path)
-    rc, out, _ = _run(["show", str(path)], capsys)
+    rc, out, _ = run_main(["show", str(path)], capsys)
     assert rc == 0
     assert "GraphNetwork (recurrent)" in out and "cycles: 1: [0, 1]" in out
     assert "levels: none (recurrent: every node updates together for T steps)" in out
@@ -175,7 +164,7 @@ def test_show_recurrent_graphml_lists_cycles(tmp_path, capsys):
 def test_show_long_role_lists_are_shortened(tmp_path, capsys):
     path = tmp_path / "wide.json"
     GraphNetwork.layered([64, 3, 2], seed=0).to_node_link(path)
-    rc, out, _ = _run(["show", str(path)], capsys)
+    rc, out, _ = run_main(["show", str(path)], capsys)
     assert rc == 0
     assert "inputs (64): x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, ..., x63" in out
 
@@ -184,16 +173,16 @@ def test_show_plot_draws_a_png_and_never_overwrites(tmp_path, capsys):
     path = tmp_path / "net.json"
     _mixed_net().to_node_link(path)
     png = tmp_path / "net.png"
-    rc, out, _ = _run(["show", str(path), "--plot", str(png)], capsys)
+    rc, out, _ = run_main(["show", str(path), "--plot", str(png)], capsys)
     assert rc == 0 and out.endswith(f"written: {png}\n")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     png.write_bytes(b"mine")
-    rc, out, err = _run(["show", str(path), "--plot", str(png)], capsys)
+    rc, out, err = run_main(["show", str(path), "--plot", str(png)], capsys)
     assert rc == 2 and out == ""
     assert err == f"graphnet show: error: --plot {png}: exists; refusing to overwrite it " \
                   f"(pass --force)\n"
     assert png.read_bytes() == b"mine"
-    rc, _, _ = _run(["show", str(path), "--plot", str(png), "--force"], capsys)
+    rc, _, _ = run_main(["show", str(path), "--plot", str(png), "--force"], capsys)
     assert rc == 0 and png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -238,13 +227,13 @@ def _bad_network_files(tmp):
 def test_bad_network_files_get_one_clear_line(case, command, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     arg, message = _bad_network_files(tmp_path)[case]
-    before = _tree(tmp_path)
+    before = tree_snapshot(tmp_path, folders=False)
     extra = ["--format", "dot"] if command == "export" else ["--plot", "x.png"]
-    rc, out, err = _run([command, arg, *extra], capsys)
+    rc, out, err = run_main([command, arg, *extra], capsys)
     assert rc == 2 and out == ""
     assert err.startswith(f"graphnet {command}: error: ")
     assert message in err and err.count("\n") == 1
-    assert _tree(tmp_path) == before
+    assert tree_snapshot(tmp_path, folders=False) == before
 
 
 def test_show_bad_input_in_a_real_process_has_no_traceback(tmp_path):
@@ -266,10 +255,10 @@ def test_show_bad_plot_paths(plot, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     _mixed_net().to_node_link("net.json")
     (tmp_path / "d.png").mkdir()
-    before = _tree(tmp_path)
-    rc, out, err = _run(["show", "net.json", "--plot", plot], capsys)
+    before = tree_snapshot(tmp_path, folders=False)
+    rc, out, err = run_main(["show", "net.json", "--plot", plot], capsys)
     assert rc == 2 and out == "" and err.startswith(f"graphnet show: error: {message}")
-    assert _tree(tmp_path) == before and not (tmp_path / "nodir").exists()
+    assert tree_snapshot(tmp_path, folders=False) == before and not (tmp_path / "nodir").exists()
 
 
 # ------------------------------------------------------------------------------ export
@@ -279,7 +268,7 @@ def test_export_graphml_round_trips_with_plain_attribute_types(tmp_path, capsys)
     net = _mixed_net()
     src = tmp_path / "net.json"
     net.to_node_link(src)
-    rc, out, _ = _run(["export", str(src), "--format", "graphml"], capsys)
+    rc, out, _ = run_main(["export", str(src), "--format", "graphml"], capsys)
     dst = tmp_path / "net.graphml"
     assert rc == 0 and out == f"written: {dst}\n"
     back = GraphNetwork.from_graphml(dst)
@@ -299,7 +288,7 @@ def test_export_json_round_trips(tmp_path, capsys):
     net = GraphNetwork.seed_example()
     src = tmp_path / "seed.graphml"
     net.to_graphml(src)
-    rc, _, _ = _run(["export", str(src), "--format", "json", "--out", str(tmp_path / "o.json")],
+    rc, _, _ = run_main(["export", str(src), "--format", "json", "--out", str(tmp_path / "o.json")],
                     capsys)
     assert rc == 0
     assert GraphNetwork.from_node_link(tmp_path / "o.json") == net
@@ -389,7 +378,7 @@ def test_export_dot_is_valid_dot_with_every_node_and_weight(tmp_path, capsys):
                                       "ünï -> y", "multi\nline"])
     src = tmp_path / "my net.graphml"
     net.to_graphml(src)
-    rc, out, _ = _run(["export", str(src), "--format", "dot"], capsys)
+    rc, out, _ = run_main(["export", str(src), "--format", "dot"], capsys)
     dst = tmp_path / "my net.dot"
     assert rc == 0 and out == f"written: {dst}\n"
     name, graph, nodes, edges = _parse_dot(dst.read_text(encoding="utf-8"))
@@ -414,22 +403,22 @@ def test_export_never_overwrites_and_never_the_input(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     _mixed_net().to_node_link("net.json")
     Path("net.dot").write_text("my notes")
-    before = _tree(tmp_path)
-    rc, out, err = _run(["export", "net.json", "--format", "dot"], capsys)
+    before = tree_snapshot(tmp_path, folders=False)
+    rc, out, err = run_main(["export", "net.json", "--format", "dot"], capsys)
     assert rc == 2 and out == ""
     assert err == "graphnet export: error: net.dot: exists; refusing to overwrite it " \
                   "(--force, or overwrite=True, replaces it)\n"
     for argv in (["--format", "json"], ["--format", "json", "--force"],
                  ["--format", "graphml", "--out", "./net.json", "--force"]):
-        rc, out, err = _run(["export", "net.json", *argv], capsys)
+        rc, out, err = run_main(["export", "net.json", *argv], capsys)
         assert rc == 2 and "is the input file; refusing to overwrite it" in err
     os.symlink("net.json", "link.json")
     before["link.json"] = before["net.json"]
-    rc, _, err = _run(["export", "link.json", "--format", "json", "--out", "net.json",
+    rc, _, err = run_main(["export", "link.json", "--format", "json", "--out", "net.json",
                        "--force"], capsys)
     assert rc == 2 and "is the input file" in err
-    assert _tree(tmp_path) == before
-    rc, out, _ = _run(["export", "net.json", "--format", "dot", "--force"], capsys)
+    assert tree_snapshot(tmp_path, folders=False) == before
+    rc, out, _ = run_main(["export", "net.json", "--format", "dot", "--force"], capsys)
     assert rc == 0 and Path("net.dot").read_text().startswith("// graphnet network")
 
 
@@ -443,14 +432,14 @@ def test_export_bad_arguments(argv, message, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     _mixed_net().to_node_link("net.json")
     Path("sub").mkdir()
-    before = _tree(tmp_path)
+    before = tree_snapshot(tmp_path, folders=False)
     try:
         rc = main(["export", "net.json", *argv])
     except SystemExit as exit_:  # argparse's usage errors
         rc = exit_.code
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "Traceback" not in err
-    assert _tree(tmp_path) == before and not Path("nodir").exists()
+    assert tree_snapshot(tmp_path, folders=False) == before and not Path("nodir").exists()
 
 
 # ------------------------------------------------------------------------------ --print-config
@@ -458,7 +447,7 @@ def test_export_bad_arguments(argv, message, tmp_path, monkeypatch, capsys):
 
 def test_print_config_prints_the_default_and_creates_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    rc, out, err = _run(["run", "--print-config"], capsys)
+    rc, out, err = run_main(["run", "--print-config"], capsys)
     assert rc == 0 and err == ""
     assert os.listdir(tmp_path) == []  # no run directory, no runs/
     Path("printed.toml").write_text(out)
@@ -470,9 +459,9 @@ def test_print_config_resolves_a_file_and_the_seed_override(tmp_path, monkeypatc
     GraphNetwork.random(2, 3, 2, 0.6, seed=0).to_node_link("start.json")
     Path("exp.toml").write_text('rounds = 1\n[data]\ndataset = "xor"\n'
                                 '[network]\nstart = "file"\npath = "start.json"\n')
-    before = _tree(tmp_path)
-    rc, out, _ = _run(["run", "exp.toml", "--print-config", "--seeds", "3,4"], capsys)
-    assert rc == 0 and _tree(tmp_path) == before
+    before = tree_snapshot(tmp_path, folders=False)
+    rc, out, _ = run_main(["run", "exp.toml", "--print-config", "--seeds", "3,4"], capsys)
+    assert rc == 0 and tree_snapshot(tmp_path, folders=False) == before
     Path("elsewhere").mkdir()
     Path("elsewhere/printed.toml").write_text(out)  # paths are resolved: it loads anywhere
     expected = with_overrides(load_config("exp.toml"), {"seeds": [3, 4]})
@@ -483,17 +472,17 @@ def test_print_config_resolves_a_file_and_the_seed_override(tmp_path, monkeypatc
 def test_print_config_of_a_bad_config_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("bad.toml").write_text("[train]\nlr = -1\n")
-    before = _tree(tmp_path)
-    rc, out, err = _run(["run", "bad.toml", "--print-config"], capsys)
+    before = tree_snapshot(tmp_path, folders=False)
+    rc, out, err = run_main(["run", "bad.toml", "--print-config"], capsys)
     assert rc == 2 and out == ""
     assert err == "graphnet run: error: bad.toml: [train] lr: expected a positive number, got -1\n"
-    assert _tree(tmp_path) == before
+    assert tree_snapshot(tmp_path, folders=False) == before
 
 
 def test_audit_markdown_into_a_directory_is_a_usage_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reports").mkdir()
-    rc, out, err = _run(["audit", "--markdown", "reports"], capsys)
+    rc, out, err = run_main(["audit", "--markdown", "reports"], capsys)
     assert rc == 2 and out == ""
     assert err.startswith("graphnet audit: error: --markdown reports: is a directory"), err
-    assert _tree(tmp_path) == {} and os.listdir(tmp_path / "reports") == []
+    assert tree_snapshot(tmp_path, folders=False) == {} and os.listdir(tmp_path / "reports") == []

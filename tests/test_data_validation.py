@@ -14,7 +14,7 @@ from graphnet.errors import ConfigError, DataError
 from graphnet.lab.config import load_config, parse_config
 from graphnet.lab.runner import run_experiment
 
-from conftest import idx_bytes
+from conftest import idx_bytes, run_main
 
 XOR = 'seeds = [0]\nrounds = 0\n[data]\ndataset = "xor"\n[train]\nepochs = 1\n[baselines]\nmodels = []\n'
 
@@ -43,12 +43,6 @@ def _mnist_config(tmp_path, extra: str = "") -> str:
     return str(path)
 
 
-def _run(args, capsys):
-    rc = main(args)
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
 # ----------------------------------------------------------------------------- IDX, whole
 
 
@@ -58,7 +52,7 @@ def test_truncated_train_idx_refused_by_config_before_any_run_directory(tmp_path
     with pytest.raises(ConfigError, match=r"\[data\] dataset: .*train-images-idx3-ubyte: .*truncated"):
         load_config(cfg)
     out = tmp_path / "run"
-    rc, _, err = _run(["run", cfg, "--out", str(out), "--no-plots", "--workers", "1"], capsys)
+    rc, _, err = run_main(["run", cfg, "--out", str(out), "--no-plots", "--workers", "1"], capsys)
     assert rc == 2 and "train-images-idx3-ubyte" in err and "truncated" in err
     assert not out.exists()
 
@@ -72,7 +66,7 @@ def test_label_255_in_train_split_named_by_config(tmp_path, capsys):
                                           r"256 classes, but classes 10\.\.254 have no sample"):
         load_config(cfg)
     out = tmp_path / "run"
-    rc, _, err = _run(["run", cfg, "--out", str(out), "--no-plots", "--workers", "1"], capsys)
+    rc, _, err = run_main(["run", cfg, "--out", str(out), "--no-plots", "--workers", "1"], capsys)
     assert rc == 2 and "label 255 at index 7" in err and "layered sizes" not in err
     assert not out.exists()
 
@@ -97,7 +91,7 @@ def test_train_cli_refuses_bad_mnist(tmp_path, capsys, case):
     else:
         d = _mnist(tmp_path, truncate_train=True)
         fragment = "train-images-idx3-ubyte: expected"
-    rc, out, err = _run(["train", "--model", "mlp", "--data", f"mnist:{d}", "--epochs", "1"], capsys)
+    rc, out, err = run_main(["train", "--model", "mlp", "--data", f"mnist:{d}", "--epochs", "1"], capsys)
     assert rc == 2 and fragment in err
     assert "accuracy" not in out
 
@@ -120,7 +114,7 @@ def test_impossible_size_refused_with_an_estimate_before_building(tmp_path, caps
     cfg = tmp_path / "huge.toml"
     cfg.write_text(XOR + "[network]\nhidden = [10000000]\n")
     out = tmp_path / "run"
-    rc, _, err = _run(["run", str(cfg), "--out", str(out)], capsys)
+    rc, _, err = run_main(["run", str(cfg), "--out", str(out)], capsys)
     assert rc == 2 and re.search(r"\d+ TiB of memory .* more than this machine's [\d.]+ GiB", err)
     assert not out.exists()
 
@@ -133,7 +127,7 @@ def test_absurd_plan_needs_yes(tmp_path, capsys):
                          stop_after_round=0)
     assert not res.complete and (tmp_path / "yes" / "metrics.csv").exists()
     out = tmp_path / "run"
-    rc, _, err = _run(["run", str(cfg), "--out", str(out), "--no-plots"], capsys)
+    rc, _, err = run_main(["run", str(cfg), "--out", str(out), "--no-plots"], capsys)
     assert rc == 2 and "1000000001 rounds" in err and "limit 100,000" in err and "--yes" in err
     assert not out.exists()
     epochs = parse_config(XOR.replace("rounds = 0", "rounds = 100").replace("epochs = 1", "epochs = 20000"))
@@ -165,11 +159,11 @@ def _write_csv(path, X, y, header="a,b,c,d,kind", label_first=False):
 def test_csv_and_npz_happy_paths(tmp_path, capsys):
     X, y = _blobs()
     csv_path = _write_csv(tmp_path / "blobs.csv", X, y)
-    rc, out, _ = _run(["train", "--model", "mlp", "--data", f"csv:{csv_path}", "--epochs", "15"], capsys)
+    rc, out, _ = run_main(["train", "--model", "mlp", "--data", f"csv:{csv_path}", "--epochs", "15"], capsys)
     assert rc == 0 and "(120 train, 30 test)" in out
     assert float(re.search(r"test accuracy ([\d.]+)", out).group(1)) >= 0.9
     np.savez(tmp_path / "blobs.npz", X=X, y=y)
-    rc, out, _ = _run(["train", "--model", "mlp", "--data", f"npz:{tmp_path / 'blobs.npz'}",
+    rc, out, _ = run_main(["train", "--model", "mlp", "--data", f"npz:{tmp_path / 'blobs.npz'}",
                        "--epochs", "15"], capsys)
     assert rc == 0 and float(re.search(r"test accuracy ([\d.]+)", out).group(1)) >= 0.9
     # label column named, no header -> last column; split stratified
@@ -229,12 +223,12 @@ def test_bad_csv_label_column_and_config_keys(tmp_path, capsys):
     (tmp_path / "n.csv").write_text("1,2,0\n1,3,1\n")
     with pytest.raises(DataError, match="names a column, but the file has no header row"):
         load_dataset(f"csv:{tmp_path / 'n.csv'}", label="kind")
-    rc, _, err = _run(["train", "--model", "mlp", "--data", f"csv:{tmp_path / 'nope.csv'}"], capsys)
+    rc, _, err = run_main(["train", "--model", "mlp", "--data", f"csv:{tmp_path / 'nope.csv'}"], capsys)
     assert rc == 2 and "nope.csv: no such file" in err
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--model", "mlp", "--data", "csv:"])
     assert exit_info.value.code == 2 and "csv needs a file: csv:PATH" in capsys.readouterr().err
-    rc, _, err = _run(["train", "--data", "xor", "--label", "kind"], capsys)
+    rc, _, err = run_main(["train", "--data", "xor", "--label", "kind"], capsys)
     assert rc == 2 and "--label applies only to --data csv:PATH" in err
     with pytest.raises(ConfigError, match=r"\[data\] dataset: csv file .*missing.csv does not exist"):
         parse_config(XOR.replace('"xor"', '"csv:missing.csv"'), base_dir=str(tmp_path))
@@ -286,7 +280,7 @@ def test_bad_npz_files(tmp_path, name, write, fragment):
 
 def test_bad_npz_through_cli_and_config(tmp_path, capsys):
     path = _npz(tmp_path / "d.npz", X=_X, y=_Y[:9])
-    rc, _, err = _run(["train", "--model", "mlp", "--data", f"npz:{path}"], capsys)
+    rc, _, err = run_main(["train", "--model", "mlp", "--data", f"npz:{path}"], capsys)
     assert rc == 2 and "holds 10 samples but 'y' 9 labels" in err
     cfg = tmp_path / "c.toml"
     cfg.write_text(XOR.replace('"xor"', '"npz:d.npz"'))

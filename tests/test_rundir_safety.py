@@ -17,6 +17,8 @@ from graphnet.lab.config import parse_config
 from graphnet.lab.lock import RunLock
 from graphnet.lab.runner import run_experiment
 
+from conftest import tree_snapshot
+
 XOR = """
 name = "xor-tiny"
 seeds = [0]
@@ -42,19 +44,6 @@ def xor_cfg(tmp_path):
     return path
 
 
-def tree(root):
-    """{relative path: bytes} of every file under root, and every folder as None."""
-    out = {}
-    for folder, dirs, files in os.walk(root):
-        for d in dirs:
-            out[os.path.relpath(os.path.join(folder, d), root)] = None
-        for f in files:
-            p = os.path.join(folder, f)
-            with open(p, "rb") as fh:
-                out[os.path.relpath(p, root)] = fh.read()
-    return out
-
-
 def run_cli(*argv):
     return main(["run", *map(str, argv), "--no-progress", "--no-plots"])
 
@@ -72,12 +61,12 @@ def test_force_refuses_a_folder_of_user_files(tmp_path, xor_cfg, capsys):
     (user / "notes.txt").write_text("my notes")
     (user / "chapters" / "one.tex").write_text("\\chapter{One}")
     (user / "metrics.csv").write_text("my,own\n1,2\n")   # a name a run also writes
-    before = tree(user)
+    before = tree_snapshot(user)
     assert run_cli(xor_cfg, "--out", user, "--force") == 2
     err = capsys.readouterr().err
     assert str(user) in err and "not a graphnet run" in err
     assert "notes.txt" in err and "chapters" in err
-    assert tree(user) == before
+    assert tree_snapshot(user) == before
 
 
 def test_force_refuses_a_run_holding_a_user_file(tmp_path, xor_cfg, capsys):
@@ -86,12 +75,12 @@ def test_force_refuses_a_run_holding_a_user_file(tmp_path, xor_cfg, capsys):
     (out / "my-analysis.ipynb").write_text("{}")
     (out / "plots").mkdir(exist_ok=True)
     (out / "plots" / "draft.txt").write_text("keep me")
-    before = tree(out)
+    before = tree_snapshot(out)
     capsys.readouterr()
     assert run_cli(xor_cfg, "--out", out, "--force") == 2
     err = capsys.readouterr().err
     assert str(out) in err and "my-analysis.ipynb" in err and "draft.txt" in err
-    assert tree(out) == before
+    assert tree_snapshot(out) == before
 
 
 def test_force_refuses_other_run_format_version(tmp_path, xor_cfg, capsys):
@@ -99,10 +88,10 @@ def test_force_refuses_other_run_format_version(tmp_path, xor_cfg, capsys):
     out.mkdir()
     (out / "state.json").write_text('{"version": 99, "complete": true, "jobs": {}}')
     (out / "metrics.csv").write_text("precious\n")
-    before = tree(out)
+    before = tree_snapshot(out)
     assert run_cli(xor_cfg, "--out", out, "--force") == 2
     assert "version 99" in capsys.readouterr().err
-    assert tree(out) == before
+    assert tree_snapshot(out) == before
 
 
 @pytest.mark.parametrize("target", [".", ".."])
@@ -114,12 +103,12 @@ def test_force_never_removes_cwd_or_a_parent(tmp_path, xor_cfg, monkeypatch, cap
         d.mkdir(parents=True, exist_ok=True)
         (d / "state.json").write_text('{"version": 1, "complete": true, "jobs": {}}')
         (d / "summary.md").write_text("# mine\n")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     monkeypatch.chdir(cwd)
     assert run_cli(xor_cfg, "--out", target, "--force") == 2
     err = capsys.readouterr().err
     assert "current directory or one of its parents" in err
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 def test_force_replaces_a_run_keeping_the_folder(tmp_path, xor_cfg):
@@ -142,11 +131,11 @@ def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path, xor_cfg, capsys):
     user.mkdir()
     (user / "metrics.csv").write_text("seed,model\n0,mine\n")
     (user / "config.toml").write_text("# my own config\n")
-    before = tree(user)
+    before = tree_snapshot(user)
     assert run_cli(xor_cfg, "--out", user, "--resume") == 2
     err = capsys.readouterr().err
     assert str(user) in err and "not a graphnet run" in err and "metrics.csv" in err
-    assert tree(user) == before                          # not even a lock file
+    assert tree_snapshot(user) == before                          # not even a lock file
     # an empty or a missing folder is no run either, but holds nothing: a fresh start
     (tmp_path / "empty").mkdir()
     for name in ("empty", "missing"):
@@ -158,10 +147,10 @@ def test_plain_run_into_a_user_folder_says_it_is_not_a_run(tmp_path, xor_cfg, ca
     user = tmp_path / "mine"
     user.mkdir()
     (user / "data.csv").write_text("1,2\n")
-    before = tree(user)
+    before = tree_snapshot(user)
     assert run_cli(xor_cfg, "--out", user) == 2
     assert "not a graphnet run" in capsys.readouterr().err
-    assert tree(user) == before
+    assert tree_snapshot(user) == before
 
 
 @pytest.mark.parametrize("how", ["file", "link"])
@@ -174,11 +163,11 @@ def test_a_user_lock_file_is_not_taken_for_the_run_lock(tmp_path, xor_cfg, capsy
         (user / ".lock").write_text("my notes\n")
     else:
         os.symlink(notes, user / ".lock")
-    before, notes_before = tree(user), notes.read_bytes()
+    before, notes_before = tree_snapshot(user), notes.read_bytes()
     for extra in ((), ("--resume",), ("--force",)):
         assert run_cli(xor_cfg, "--out", user, *extra) == 2
         assert "not a graphnet run" in capsys.readouterr().err
-        assert tree(user) == before and notes.read_bytes() == notes_before
+        assert tree_snapshot(user) == before and notes.read_bytes() == notes_before
 
 
 def test_resume_removes_stale_temporaries_only(tmp_path, xor_cfg):
@@ -217,7 +206,7 @@ def test_resume_leaves_temporary_names_in_a_users_folder(tmp_path):
 def test_a_held_lock_refuses_a_second_run_with_the_pid(tmp_path, xor_cfg, capsys):
     out = tmp_path / "run"
     make_run(xor_cfg, out)
-    before = tree(out)
+    before = tree_snapshot(out)
     with RunLock(out):                                   # this process is "the first run"
         before_lock = (out / ".lock").read_bytes()
         for flag in ("--resume", "--force"):
@@ -225,7 +214,7 @@ def test_a_held_lock_refuses_a_second_run_with_the_pid(tmp_path, xor_cfg, capsys
             err = capsys.readouterr().err
             assert str(out) in err and f"pid {os.getpid()}" in err
         assert (out / ".lock").read_bytes() == before_lock
-    assert {k: v for k, v in tree(out).items() if k != ".lock"} == \
+    assert {k: v for k, v in tree_snapshot(out).items() if k != ".lock"} == \
         {k: v for k, v in before.items() if k != ".lock"}
 
 
@@ -235,14 +224,14 @@ def test_a_held_lock_refuses_a_second_run_with_the_pid(tmp_path, xor_cfg, capsys
 def test_resume_of_a_complete_run_does_nothing(tmp_path, xor_cfg, capsys):
     out = tmp_path / "run"
     make_run(xor_cfg, out)
-    before = tree(out)
+    before = tree_snapshot(out)
     stamps = {p: os.stat(os.path.join(out, p)).st_mtime_ns for p in before if p != ".lock"}
     capsys.readouterr()
     # plots on (the default): a complete run is not redrawn
     assert main(["run", str(xor_cfg), "--out", str(out), "--resume", "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "complete already" in text and "| graph |" in text
-    assert tree(out) == before and not (out / "plots").exists()   # (the lock taken, same pid)
+    assert tree_snapshot(out) == before and not (out / "plots").exists()   # (the lock taken, same pid)
     assert {p: os.stat(os.path.join(out, p)).st_mtime_ns for p in stamps} == stamps
     res = run_experiment(parse_config(XOR, source="xor.toml"), out, resume=True,
                          progress=False)
@@ -326,13 +315,13 @@ def test_a_replaced_file_keeps_its_mode(tmp_path, monkeypatch, capsys):
 def test_compare_out_is_checked_before_any_work(tmp_path, capsys, out, fragment):
     (tmp_path / "DIR").mkdir()
     (tmp_path / "DIR" / "mine.txt").write_text("mine")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     # the run does not even exist: the target is refused first
     code = main(["compare", str(tmp_path / "no-such-run"), "--out", str(tmp_path / out)])
     err = capsys.readouterr().err
     assert code == 2 and fragment in err and ".png, .pdf, .svg" in err
     assert "Traceback" not in err
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 def test_compare_never_replaces_a_file_without_force(tmp_path, xor_cfg, capsys, monkeypatch):
