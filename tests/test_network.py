@@ -762,7 +762,8 @@ class TestDerivation:
         net = _hand_net()
         other = net.copy()
         assert other == net and other is not net
-        assert other._g is not net._g
+        # through the public view: the same nodes, edges and attributes, graph data included
+        assert nx.utils.graphs_equal(other.graph, net.graph)
 
 
 # ---------------------------------------------------------------- serialisation
