@@ -1,16 +1,19 @@
-"""Networks built for you: from a matrix, random, layered (an MLP's graph), the seed's example.
+"""Network graphs built for you: from a matrix, random, layered (an MLP's), the seed's example.
 
-Each generator validates its arguments, draws every weight from the one Generator its
-``seed`` gives (the same seed gives the identical network, bit for bit) and builds the
-network through :func:`from_matrix`. ``GraphNetwork.from_matrix``, ``GraphNetwork.random``,
-``GraphNetwork.layered`` and ``GraphNetwork.seed_example`` are these functions.
-:func:`layered_blocks` reads a layered network back as the ``(W_k, b_k)`` of Dense layers.
+Generators in the networkx sense: each checks its arguments, draws every weight from the
+one Generator its ``seed`` gives (the same seed gives the identical graph, bit for bit) and
+returns a ``networkx.DiGraph`` with the node attributes a network needs, built through
+:func:`from_matrix`. ``GraphNetwork(g)`` validates such a graph; the classmethods
+``GraphNetwork.from_matrix``, ``.random``, ``.layered`` and ``.seed_example`` are exactly
+``GraphNetwork(generator(...))``. :func:`layered_blocks` reads a layered network back as the
+``(W_k, b_k)`` of Dense layers.
 """
 
 from __future__ import annotations
 
 import math
 
+import networkx as nx
 import numpy as np
 
 from graphnet._checks import is_int, is_real
@@ -24,10 +27,12 @@ from graphnet.graph._validate import (
     graph_from_arrays,
     index_list,
 )
-from graphnet.graph.network import GraphNetwork
 from graphnet.rng import make_rng
 
 __all__ = ["from_matrix", "random", "layered", "seed_example", "seed_table", "layered_blocks"]
+
+# The views layered_blocks reads; a GraphNetwork has them all.
+_NET_VIEWS = ("n_nodes", "inputs", "outputs", "edges", "matrix", "biases")
 
 # The table at the end of the seed document, read as "row = from".
 _SEED_TABLE = (
@@ -110,8 +115,8 @@ def from_matrix(
     output_activation="identity",
     mode="feedforward",
     names=None,
-) -> GraphNetwork:
-    """Build a network from its weight matrix.
+) -> nx.DiGraph:
+    """The graph of a network given by its weight matrix.
 
     Parameters
     ----------
@@ -135,25 +140,28 @@ def from_matrix(
 
     Returns
     -------
-    GraphNetwork
+    networkx.DiGraph
+        Not yet validated: ``GraphNetwork(g)`` checks the rest (``GraphNetwork.from_matrix``
+        does both).
 
     Raises
     ------
     GraphError
         Non-square or non-finite W (``"W[2, 3] is nan"``), an index out of range or
-        listed twice, inputs and outputs overlapping, no inputs or outputs, an edge
-        into an input, a wrong-length list, an unknown activation, duplicate names.
+        listed twice, inputs and outputs overlapping, a wrong-length list, an unknown
+        activation. ``GraphNetwork(g)`` then refuses no inputs or outputs, an edge into
+        an input, duplicate names.
     CycleError
-        ``feedforward`` mode and W has a cycle.
+        From ``GraphNetwork(g)``: ``feedforward`` mode and W has a cycle.
     InputTypeError
         W is not numeric; inputs/outputs are not sequences of ints.
 
     Examples
     --------
     >>> W = [[0, 0, 0.5], [0, 0, -1.0], [0, 0, 0]]
-    >>> net = from_matrix(W, inputs=[0, 1], outputs=[2])
-    >>> net.roles, net.names, net.n_edges
-    (('input', 'input', 'output'), ('x0', 'x1', 'y0'), 2)
+    >>> g = from_matrix(W, inputs=[0, 1], outputs=[2])
+    >>> [g.nodes[i]["role"] for i in g], list(g.edges(data="weight"))
+    (['input', 'input', 'output'], [(0, 2, 0.5), (1, 2, -1.0)])
     >>> from_matrix([[0, 1], [float("nan"), 0]], [0], [1])
     Traceback (most recent call last):
     ...
@@ -181,7 +189,7 @@ def from_matrix(
     if names is not None:
         names = as_list(names, n, "names")
     mode = check_mode(mode, "from_matrix")
-    return GraphNetwork(graph_from_arrays(W, roles, b.tolist(), acts, names, mode))
+    return graph_from_arrays(W, roles, b.tolist(), acts, names, mode)
 
 
 def random(
@@ -194,8 +202,8 @@ def random(
     mode="feedforward",
     activation="tanh",
     output_activation="identity",
-) -> GraphNetwork:
-    """A random network with no dead node.
+) -> nx.DiGraph:
+    """The graph of a random network with no dead node.
 
     Node order: inputs, hidden, outputs. Each allowed edge is present with
     probability ``density``; then edges are added at random until every non-input
@@ -226,7 +234,8 @@ def random(
 
     Returns
     -------
-    GraphNetwork
+    networkx.DiGraph
+        A valid network's graph (``GraphNetwork.random`` wraps it).
 
     Raises
     ------
@@ -237,12 +246,13 @@ def random(
 
     Examples
     --------
-    >>> net = random(2, 3, 1, 0.5, seed=0)
-    >>> net.n_nodes, net.mode, net.roles[:3]
-    (6, 'feedforward', ('input', 'input', 'hidden'))
-    >>> net == random(2, 3, 1, 0.5, seed=0)
+    >>> g = random(2, 3, 1, 0.5, seed=0)
+    >>> g.number_of_nodes(), g.graph["mode"], [g.nodes[i]["role"] for i in range(3)]
+    (6, 'feedforward', ['input', 'input', 'hidden'])
+    >>> list(g.edges(data="weight")) == list(random(2, 3, 1, 0.5, seed=0).edges(data="weight"))
     True
-    >>> len(net.unreachable()), len(net.dead_ends())
+    >>> from graphnet.graph.analysis import dead_ends, unreachable
+    >>> len(unreachable(g)), len(dead_ends(g))
     (0, 0)
     """
     n_inputs = _check_count(n_inputs, "n_inputs", 1)
@@ -299,7 +309,7 @@ def random(
     )
 
 
-def layered(sizes, seed, *, activation="tanh", output_activation="identity"):
+def layered(sizes, seed, *, activation="tanh", output_activation="identity") -> nx.DiGraph:
     """The graph of an ordinary fully connected MLP.
 
     Nodes are numbered layer by layer; every node of layer ``k`` has an edge to every
@@ -318,8 +328,9 @@ def layered(sizes, seed, *, activation="tanh", output_activation="identity"):
 
     Returns
     -------
-    GraphNetwork
-        Feedforward. Use :func:`layered_blocks` to get the per-layer (W_k, b_k).
+    networkx.DiGraph
+        A valid feedforward network's graph (``GraphNetwork.layered`` wraps it). Use
+        :func:`layered_blocks` on the network to get the per-layer (W_k, b_k).
 
     Raises
     ------
@@ -328,9 +339,12 @@ def layered(sizes, seed, *, activation="tanh", output_activation="identity"):
 
     Examples
     --------
-    >>> net = layered([2, 4, 1], seed=0)
-    >>> net.n_nodes, net.n_edges, [len(level) for level in net.levels()]
-    (7, 12, [4, 1])
+    >>> g = layered([2, 4, 1], seed=0)
+    >>> g.number_of_nodes(), g.number_of_edges()
+    (7, 12)
+    >>> from graphnet.graph.analysis import depths, levels
+    >>> [len(level) for level in levels(depths(g))]
+    [4, 1]
     """
     sizes = _check_sizes(sizes, "layered")
     rng = make_rng(seed)
@@ -351,8 +365,8 @@ def layered(sizes, seed, *, activation="tanh", output_activation="identity"):
     )
 
 
-def seed_example(*, mode="recurrent") -> GraphNetwork:
-    """The seed's 5x5 table as a network, plus one input node.
+def seed_example(*, mode="recurrent") -> nx.DiGraph:
+    """The seed's 5x5 table as a network's graph, plus one input node.
 
     Nodes 0..4 are the table's (row = from): node 3, the sink, is the output
     ``s3``; nodes 0, 1, 2, 4 are hidden ``s0 s1 s2 s4``. Node 5 is the input ``x0``
@@ -362,23 +376,26 @@ def seed_example(*, mode="recurrent") -> GraphNetwork:
     Parameters
     ----------
     mode : {"recurrent", "feedforward"}
-        The table has the cycle 0 -> 1 -> 0, so ``feedforward`` raises.
+        The table has the cycle 0 -> 1 -> 0, so ``GraphNetwork`` refuses the
+        ``feedforward`` graph.
 
     Returns
     -------
-    GraphNetwork
+    networkx.DiGraph
+        Not yet validated (``GraphNetwork.seed_example`` wraps it).
 
     Raises
     ------
     CycleError
-        In ``feedforward`` mode, naming 0 -> 1 -> 0.
+        From ``GraphNetwork(g)`` in ``feedforward`` mode, naming 0 -> 1 -> 0.
 
     Examples
     --------
-    >>> net = seed_example()
-    >>> bool((net.matrix()[:5, :5] == seed_table()).all()), net.cycles()
-    (True, [[0, 1]])
-    >>> seed_example(mode="feedforward")
+    >>> g = seed_example()
+    >>> bool((nx.to_numpy_array(g, nodelist=range(6))[:5, :5] == seed_table()).all())
+    True
+    >>> from graphnet.graph.network import GraphNetwork
+    >>> GraphNetwork(seed_example(mode="feedforward"))
     Traceback (most recent call last):
     ...
     graphnet.errors.CycleError: feedforward network has a cycle 0 -> 1 -> 0
@@ -396,7 +413,7 @@ def seed_example(*, mode="recurrent") -> GraphNetwork:
 
 
 
-def layered_blocks(net: GraphNetwork, sizes) -> list:
+def layered_blocks(net, sizes) -> list:
     """The per-layer ``(W_k, b_k)`` of a layered network, as Dense layers hold them.
 
     Dense computes ``y = act(x @ W_k + b_k)`` with ``W_k`` of shape
@@ -417,17 +434,20 @@ def layered_blocks(net: GraphNetwork, sizes) -> list:
 
     Raises
     ------
+    InputTypeError
+        If ``net`` is not a GraphNetwork (has not its views).
     GraphError
         If ``sizes`` does not add up to ``n``, the roles do not match the first and last
         layers, or an edge does not go from a layer to the next.
 
     Examples
     --------
-    >>> net = layered([2, 3, 1], seed=0)
+    >>> from graphnet.graph.network import GraphNetwork
+    >>> net = GraphNetwork.layered([2, 3, 1], seed=0)
     >>> [(W.shape, b.shape) for W, b in layered_blocks(net, [2, 3, 1])]
     [((2, 3), (3,)), ((3, 1), (1,))]
     """
-    if not isinstance(net, GraphNetwork):
+    if not all(hasattr(net, view) for view in _NET_VIEWS):  # duck-typed: this module sits below network.py
         raise InputTypeError(f"layered_blocks: net must be a GraphNetwork, got {type(net).__name__}")
     sizes = _check_sizes(sizes, "layered_blocks")
     n = net.n_nodes

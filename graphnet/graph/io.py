@@ -1,8 +1,8 @@
-"""Network files: node-link JSON and GraphML readers and writers, DOT, and the front door.
+"""Network files: read node-link JSON or GraphML whatever the suffix, export to JSON, GraphML, DOT.
 
-:func:`to_node_link` / :func:`from_node_link` and :func:`to_graphml` /
-:func:`from_graphml` are the two file formats (``GraphNetwork``'s methods of the same names
-call them); floats round-trip exactly through both. For files a user names,
+The node-link JSON and GraphML readers and writers are :mod:`graphnet.graph.formats`
+(``GraphNetwork.to_node_link``, ``from_node_link``, ``to_graphml``, ``from_graphml`` call
+them); this module is the front door for files a user names:
 :func:`read_network` tells the formats apart by their content and turns every way a file
 can be wrong into one clear error, :func:`to_dot` writes Graphviz's DOT language by hand
 (no pydot or pygraphviz), and :func:`export_network` / :func:`export_file` write any of
@@ -20,29 +20,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import xml.etree.ElementTree as ElementTree
-from collections.abc import Mapping
 from pathlib import Path
 
-import networkx as nx
-
-from graphnet._checks import is_int
-from graphnet.errors import DataError, GraphError, GraphnetError, InputError, InputTypeError
-from graphnet.fileio import atomic_write, atomic_write_text
+from graphnet.errors import DataError, GraphnetError, InputError, InputTypeError
+from graphnet.fileio import atomic_write_text
+from graphnet.graph.formats import NODE_LINK_FORMAT
 from graphnet.graph.network import GraphNetwork
 
 __all__ = [
-    "NODE_LINK_FORMAT", "NODE_LINK_VERSION", "GRAPHML_FORMAT", "FORMATS", "SUFFIXES",
-    "to_node_link", "from_node_link", "to_graphml", "from_graphml",
-    "read_network", "to_dot", "export_network", "export_file",
+    "FORMATS",
+    "SUFFIXES",
+    "read_network",
+    "to_dot",
+    "export_network",
+    "export_file",
 ]
-
-NODE_LINK_FORMAT = "graphnet.node_link"
-NODE_LINK_VERSION = 1
-GRAPHML_FORMAT = "graphnet.graphml"
-_NODE_KEYS = ("role", "bias", "activation", "name")
-_INDEX_RE = re.compile(r"0|[1-9][0-9]*", re.ASCII)
 
 #: The formats :func:`export_network` writes.
 FORMATS = ("json", "graphml", "dot")
@@ -52,239 +44,6 @@ SUFFIXES = {"json": ".json", "graphml": ".graphml", "dot": ".dot"}
 _SHAPE = {"input": "box", "hidden": "ellipse", "output": "doublecircle"}
 _FILL = {"input": "#d9d9d9", "hidden": "#ffffff", "output": "#fdd49e"}
 _POS_COLOR, _NEG_COLOR = "#2166ac", "#b2182b"  # blue w > 0, red w < 0, as the plots draw them
-
-
-def to_node_link(net: GraphNetwork, path=None) -> dict:
-    """The network as a node-link dict, optionally written as JSON.
-
-    The dict is networkx's node-link shape (``nodes``, ``links``) plus ``format``
-    and ``version`` keys. Floats round-trip exactly through JSON.
-
-    Parameters
-    ----------
-    net : GraphNetwork
-    path : str or os.PathLike, optional
-        If given, the JSON is written atomically (temp file in the same directory,
-        then ``os.replace``).
-
-    Returns
-    -------
-    dict
-
-    Examples
-    --------
-    >>> d = to_node_link(GraphNetwork.seed_example())
-    >>> d["format"], d["version"], d["graph"], d["nodes"][3]
-    ('graphnet.node_link', 1, {'mode': 'recurrent'}, {'id': 3, 'role': 'output', 'bias': 0.0, 'activation': 'identity', 'name': 's3'})
-    >>> d["links"][0]
-    {'source': 0, 'target': 1, 'weight': 1.0}
-    """
-    columns = zip(net.roles, net.biases().tolist(), net.activations, net.names)
-    data = {
-        "format": NODE_LINK_FORMAT,
-        "version": NODE_LINK_VERSION,
-        "directed": True,
-        "multigraph": False,
-        "graph": {"mode": net.mode},
-        "nodes": [{"id": i, **dict(zip(_NODE_KEYS, values))} for i, values in enumerate(columns)],
-        "links": [{"source": u, "target": v, "weight": w} for u, v, w in net.edges()],
-    }
-    if path is not None:
-        text = json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False)
-
-        def write(tmp):
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-
-        atomic_write(path, write)
-    return data
-
-
-def from_node_link(data_or_path) -> GraphNetwork:
-    """Load a network written by :func:`to_node_link` (a dict or a JSON file).
-
-    Parameters
-    ----------
-    data_or_path : dict or str or os.PathLike
-
-    Returns
-    -------
-    GraphNetwork
-
-    Raises
-    ------
-    DataError
-        Not JSON, wrong ``format`` or ``version``, missing keys, links to unlisted
-        nodes, repeated nodes or links.
-    GraphError
-        Well-formed data describing an invalid network.
-    InputTypeError
-        ``data_or_path`` is neither a mapping nor a path.
-
-    Examples
-    --------
-    >>> net = GraphNetwork.random(2, 2, 1, 0.5, seed=1)
-    >>> from_node_link(to_node_link(net)) == net
-    True
-    >>> from_node_link({"format": "other"})
-    Traceback (most recent call last):
-    ...
-    graphnet.errors.DataError: node-link data: 'format' must be 'graphnet.node_link', got 'other'
-    """
-    if isinstance(data_or_path, (str, os.PathLike)):
-        src = os.fspath(data_or_path)
-        with open(src, encoding="utf-8") as fh:
-            text = fh.read()
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{src}: not valid JSON ({exc})") from exc
-    elif isinstance(data_or_path, Mapping):
-        src, data = "node-link data", data_or_path
-    else:
-        raise InputTypeError(
-            f"from_node_link: expected a dict or a path, got {type(data_or_path).__name__}"
-        )
-    if not isinstance(data, Mapping):
-        raise DataError(f"{src}: expected a JSON object, got {type(data).__name__}")
-    fmt = data.get("format")
-    if fmt != NODE_LINK_FORMAT:
-        raise DataError(f"{src}: 'format' must be {NODE_LINK_FORMAT!r}, got {fmt!r}")
-    version = data.get("version")
-    if not is_int(version) or version != NODE_LINK_VERSION:
-        raise DataError(f"{src}: unsupported version {version!r}; expected {NODE_LINK_VERSION}")
-    for key, kind in (("graph", Mapping), ("nodes", list), ("links", list)):
-        if not isinstance(data.get(key), kind):
-            raise DataError(f"{src}: {key!r} missing or not a {kind.__name__}")
-    if "mode" not in data["graph"]:
-        raise DataError(f"{src}: 'graph' has no 'mode'")
-
-    g = nx.DiGraph(mode=data["graph"]["mode"])
-    for k, node in enumerate(data["nodes"]):
-        if not isinstance(node, Mapping):
-            raise DataError(f"{src}: nodes[{k}] is not an object")
-        missing = [key for key in ("id",) + _NODE_KEYS if key not in node]
-        if missing:
-            raise DataError(f"{src}: nodes[{k}] has no {missing[0]!r}")
-        i = node["id"]
-        if not is_int(i):
-            raise DataError(f"{src}: nodes[{k}] has id {i!r}; expected an int")
-        if i in g:
-            raise DataError(f"{src}: node id {i} appears twice")
-        g.add_node(i, **{key: node[key] for key in _NODE_KEYS})
-    for k, link in enumerate(data["links"]):
-        if not isinstance(link, Mapping):
-            raise DataError(f"{src}: links[{k}] is not an object")
-        missing = [key for key in ("source", "target", "weight") if key not in link]
-        if missing:
-            raise DataError(f"{src}: links[{k}] has no {missing[0]!r}")
-        u, v = link["source"], link["target"]
-        for end in (u, v):
-            if not is_int(end) or end not in g:
-                raise DataError(f"{src}: links[{k}] refers to node {end!r}, which is not listed")
-        if g.has_edge(u, v):
-            raise DataError(f"{src}: link {u} -> {v} appears twice")
-        g.add_edge(u, v, weight=link["weight"])
-    return GraphNetwork(g)
-
-
-def to_graphml(net: GraphNetwork, path) -> None:
-    """Write the network as GraphML (atomically), via ``networkx.write_graphml``.
-
-    Node ids are the indices as strings; attributes ``role``, ``bias``,
-    ``activation``, ``name``, edge ``weight``, graph ``mode``, ``format``,
-    ``version``. Floats round-trip exactly.
-
-    Parameters
-    ----------
-    net : GraphNetwork
-    path : str or os.PathLike
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> net = GraphNetwork.seed_example()
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = os.path.join(d, "net.graphml")
-    ...     to_graphml(net, p)
-    ...     from_graphml(p) == net
-    True
-    """
-    g = net.graph.copy()  # an unfrozen copy of the store
-    g.graph["format"] = GRAPHML_FORMAT
-    g.graph["version"] = NODE_LINK_VERSION
-    atomic_write(path, lambda tmp: nx.write_graphml(g, tmp))
-
-
-def from_graphml(path) -> GraphNetwork:
-    """Load a network written by :func:`to_graphml`.
-
-    Node ids must be the strings ``"0".."n-1"``; they become ints. Every node needs
-    ``role``, ``bias``, ``activation``, ``name``; every edge ``weight``; the graph
-    ``mode``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    GraphNetwork
-
-    Raises
-    ------
-    DataError
-        Unreadable GraphML, undirected, a missing attribute, a foreign ``format``.
-    GraphError
-        Node ids that are not 0..n-1, or an invalid network.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> net = GraphNetwork.layered([2, 2, 1], seed=0)
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = os.path.join(d, "net.graphml")
-    ...     to_graphml(net, p)
-    ...     from_graphml(p).matrix().tolist() == net.matrix().tolist()
-    True
-    """
-    src = os.fspath(path)
-    if not os.path.exists(src):
-        raise FileNotFoundError(src)
-    try:
-        h = nx.read_graphml(src)
-    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
-        raise DataError(f"{src}: not a readable GraphML file ({exc})") from exc
-    if not h.is_directed() or h.is_multigraph():
-        raise DataError(f"{src}: expected a directed graph without parallel edges")
-    fmt = h.graph.get("format", GRAPHML_FORMAT)
-    if fmt != GRAPHML_FORMAT:
-        raise DataError(f"{src}: 'format' must be {GRAPHML_FORMAT!r}, got {fmt!r}")
-    version = h.graph.get("version", NODE_LINK_VERSION)
-    if version != NODE_LINK_VERSION:
-        raise DataError(f"{src}: unsupported version {version!r}; expected {NODE_LINK_VERSION}")
-    if "mode" not in h.graph:
-        raise DataError(f"{src}: the graph has no 'mode'")
-
-    index = {}
-    for v in h.nodes:
-        if not (isinstance(v, str) and _INDEX_RE.fullmatch(v)):
-            raise GraphError(f"{src}: GraphML node id {v!r} is not a node index 0..n-1")
-        index[v] = int(v)
-    g = nx.DiGraph(mode=h.graph["mode"])
-    for v in sorted(h.nodes, key=index.__getitem__):
-        data = h.nodes[v]
-        missing = [key for key in _NODE_KEYS if key not in data]
-        if missing:
-            raise DataError(f"{src}: node {v} has no {missing[0]!r}")
-        g.add_node(index[v], **{key: data[key] for key in _NODE_KEYS})
-    for u, v, data in h.edges(data=True):
-        if "weight" not in data:
-            raise DataError(f"{src}: edge {u} -> {v} has no 'weight'")
-        g.add_edge(index[u], index[v], weight=data["weight"])
-    return GraphNetwork(g)
 
 
 def _check_path(path, where: str) -> str:
@@ -300,7 +59,8 @@ def read_network(path) -> GraphNetwork:
     Parameters
     ----------
     path : str or os.PathLike
-        A file written by :func:`to_node_link` or :func:`to_graphml` (any suffix).
+        A file written by :meth:`GraphNetwork.to_node_link` or
+        :meth:`GraphNetwork.to_graphml` (any suffix).
 
     Returns
     -------
@@ -359,8 +119,8 @@ def read_network(path) -> GraphNetwork:
     try:
         if kind == "json":
             _check_node_link(src)
-            return from_node_link(src)
-        return from_graphml(src)
+            return GraphNetwork.from_node_link(src)
+        return GraphNetwork.from_graphml(src)
     except GraphnetError:
         raise
     except UnicodeDecodeError:
@@ -477,8 +237,8 @@ def export_network(net: GraphNetwork, path, format: str, *, overwrite: bool = Fa
                    name: str | None = None) -> Path:
     """Write ``net`` to ``path`` as node-link JSON, GraphML or DOT (atomically).
 
-    JSON and GraphML are :func:`to_node_link` and
-    :func:`to_graphml` (weight and bias as doubles, role and activation as
+    JSON and GraphML are :meth:`GraphNetwork.to_node_link` and
+    :meth:`GraphNetwork.to_graphml` (weight and bias as doubles, role and activation as
     strings: Gephi and any GraphML reader open it); DOT is :func:`to_dot`.
 
     Parameters
@@ -531,9 +291,9 @@ def export_network(net: GraphNetwork, path, format: str, *, overwrite: bool = Fa
     if not os.path.isdir(folder):
         raise InputError(f"{dst}: the folder {folder} does not exist")
     if fmt == "json":
-        to_node_link(net, dst)
+        net.to_node_link(dst)
     elif fmt == "graphml":
-        to_graphml(net, dst)
+        net.to_graphml(dst)
     else:
         stem = os.path.splitext(os.path.basename(dst))[0]
         atomic_write_text(dst, to_dot(net, stem if name is None else name))

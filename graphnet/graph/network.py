@@ -27,7 +27,7 @@ import networkx as nx
 import numpy as np
 
 from graphnet.errors import GraphError
-from graphnet.graph import analysis
+from graphnet.graph import analysis, formats, generators
 from graphnet.graph._validate import (ACTIVATIONS, MODES, ROLES, activation_list, as_list,
                                       as_matrix, as_vector, check_mode, graph_from_arrays,
                                       validate)
@@ -151,10 +151,9 @@ class GraphNetwork:
         >>> GraphNetwork.from_matrix([[0, 0, 0.5], [0, 0, -1.0], [0, 0, 0]], [0, 1], [2]).roles
         ('input', 'input', 'output')
         """
-        from graphnet.graph import generators  # the class's public face; generators builds on it
-
-        return generators.from_matrix(W, inputs, outputs, biases=biases, activation=activation,
-                                      output_activation=output_activation, mode=mode, names=names)
+        return cls(generators.from_matrix(W, inputs, outputs, biases=biases, activation=activation,
+                                          output_activation=output_activation, mode=mode,
+                                          names=names))
 
     @classmethod
     def random(cls, n_inputs, n_hidden, n_outputs, density, seed, *, mode="feedforward",
@@ -166,10 +165,8 @@ class GraphNetwork:
         >>> GraphNetwork.random(2, 3, 1, 0.5, seed=0) == GraphNetwork.random(2, 3, 1, 0.5, seed=0)
         True
         """
-        from graphnet.graph import generators  # the class's public face; generators builds on it
-
-        return generators.random(n_inputs, n_hidden, n_outputs, density, seed, mode=mode,
-                                 activation=activation, output_activation=output_activation)
+        return cls(generators.random(n_inputs, n_hidden, n_outputs, density, seed, mode=mode,
+                                     activation=activation, output_activation=output_activation))
 
     @classmethod
     def layered(cls, sizes, seed, *, activation="tanh", output_activation="identity"):
@@ -180,10 +177,8 @@ class GraphNetwork:
         >>> GraphNetwork.layered([2, 4, 1], seed=0).n_edges
         12
         """
-        from graphnet.graph import generators  # the class's public face; generators builds on it
-
-        return generators.layered(sizes, seed, activation=activation,
-                                  output_activation=output_activation)
+        return cls(generators.layered(sizes, seed, activation=activation,
+                                      output_activation=output_activation))
 
     @classmethod
     def seed_example(cls, *, mode="recurrent") -> "GraphNetwork":
@@ -194,9 +189,7 @@ class GraphNetwork:
         >>> GraphNetwork.seed_example().cycles()
         [[0, 1]]
         """
-        from graphnet.graph import generators  # the class's public face; generators builds on it
-
-        return generators.seed_example(mode=mode)
+        return cls(generators.seed_example(mode=mode))
 
     # ------------------------------------------------------------------ views
 
@@ -543,20 +536,18 @@ class GraphNetwork:
     # ------------------------------------------------------------------ serialisation
 
     def to_node_link(self, path=None) -> dict:
-        """The network as a node-link dict; see :func:`graphnet.graph.io.to_node_link`.
+        """The network as a node-link dict; see :func:`graphnet.graph.formats.to_node_link`.
 
         Examples
         --------
         >>> GraphNetwork.seed_example().to_node_link()["graph"]
         {'mode': 'recurrent'}
         """
-        from graphnet.graph import io  # the class's public face; io builds on GraphNetwork
-
-        return io.to_node_link(self, path)
+        return formats.to_node_link(self._g, path)
 
     @classmethod
     def from_node_link(cls, data_or_path) -> "GraphNetwork":
-        """Load a node-link dict or JSON file; see :func:`graphnet.graph.io.from_node_link`.
+        """Load a node-link dict or JSON file; see :func:`graphnet.graph.formats.from_node_link`.
 
         Examples
         --------
@@ -564,12 +555,10 @@ class GraphNetwork:
         >>> GraphNetwork.from_node_link(net.to_node_link()) == net
         True
         """
-        from graphnet.graph import io  # the class's public face; io builds on GraphNetwork
-
-        return io.from_node_link(data_or_path)
+        return cls(formats.from_node_link(data_or_path))
 
     def to_graphml(self, path) -> None:
-        """Write the network as GraphML; see :func:`graphnet.graph.io.to_graphml`.
+        """Write the network as GraphML; see :func:`graphnet.graph.formats.to_graphml`.
 
         Examples
         --------
@@ -577,13 +566,11 @@ class GraphNetwork:
         >>> with tempfile.TemporaryDirectory() as d:
         ...     GraphNetwork.seed_example().to_graphml(os.path.join(d, "net.graphml"))
         """
-        from graphnet.graph import io  # the class's public face; io builds on GraphNetwork
-
-        io.to_graphml(self, path)
+        formats.to_graphml(self._g, path)
 
     @classmethod
     def from_graphml(cls, path) -> "GraphNetwork":
-        """Load a GraphML file; see :func:`graphnet.graph.io.from_graphml`.
+        """Load a GraphML file; see :func:`graphnet.graph.formats.from_graphml`.
 
         Examples
         --------
@@ -594,6 +581,4 @@ class GraphNetwork:
         ...     GraphNetwork.from_graphml(os.path.join(d, "net.graphml")) == net
         True
         """
-        from graphnet.graph import io  # the class's public face; io builds on GraphNetwork
-
-        return io.from_graphml(path)
+        return cls(formats.from_graphml(path))
