@@ -338,8 +338,8 @@ def _dry_run_schedule(c, schedule: list, net, repair: bool):
     that cannot act on this particular network (OperatorError) is left to the run.
     """
     for k, entry in enumerate(schedule):
-        try:
-            apply_entry(net, entry, np.random.default_rng(0), round_=entry["start"], repair=repair)
+        try:  # stream(0) is the Generator default_rng(0) the dry run has always used
+            apply_entry(net, entry, stream(0), round_=entry["start"], repair=repair)
         except (InputError, InputTypeError) as exc:
             c.fail(f"[[mutation.schedule]] #{k + 1}", f"operator {entry['op']!r}: {exc}")
         except GraphnetError:
