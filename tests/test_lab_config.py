@@ -10,8 +10,9 @@ from hypothesis import given, settings, strategies as st
 
 from graphnet.errors import ConfigError
 from graphnet.graph.network import GraphNetwork
-from graphnet.lab.config import (DEFAULTS, dumps_toml, load_config, parse_config,
-                                 with_overrides)
+from graphnet.lab.config import load_config, parse_config, with_overrides
+from graphnet.lab.sections import DEFAULTS
+from graphnet.lab.tomlfile import dumps_toml
 from graphnet.lab.defaults import default_config
 from graphnet.lab.schedule import operator_args
 

@@ -1,0 +1,325 @@
+"""The sections of an experiment config: their keys, defaults and checks.
+
+:func:`check_sections` resolves ``[data]``, ``[network]`` (with ``[network.front]``),
+``[train]``, ``[mutation]`` and ``[baselines]`` in that order, filling in every default
+(:data:`DEFAULTS`, and :func:`graphnet.models.recipe` for the rates), and reads the data
+whole on the way; the keys and their meaning are listed in :mod:`graphnet.lab.config`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from graphnet.data import dataset_info
+from graphnet.errors import GraphnetError
+from graphnet.graph.network import ACTIVATIONS, MODES
+from graphnet.idxfiles import SCALES
+from graphnet.lab.checker import Checker, describe
+from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
+from graphnet.lab.schedule import _check_schedule, _check_set_baseline
+from graphnet.lab.start import front_output_size, read_network
+from graphnet.models import recipe
+
+__all__ = ["check_sections", "DEFAULTS", "BASELINES"]
+
+#: The baselines ``[baselines] models`` may list.
+BASELINES = ("fixed-graph", "set", "mlp", "cnn")
+_DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
+_STARTS = ("layered", "random", "seed_example", "file")
+_OPTIMIZERS = ("sgd", "momentum", "adam")
+_LOSSES = ("cross_entropy", "squared_error")
+_DTYPES = ("float64", "float32")
+_ACCEPT = ("always", "if-better")
+
+#: Defaults that do not depend on the data (the rest come from ``graphnet.models.recipe``).
+DEFAULTS = {
+    "seeds": [0, 1, 2],
+    "rounds": 3,
+    "data": {"dataset": "digits", "test_size": 0.2, "validation": 0.1, "scale": "unit",
+             "n_samples": 400, "max_train": 0, "max_test": 0},
+    "network": {"start": "layered", "hidden": [64], "n_hidden": 32, "density": 0.3,
+                "activation": "tanh", "steps": 5},
+    "front": {"channels": 4, "kernel": 3, "padding": 1, "pool": 2, "activation": "relu"},
+    "train": {"epochs": 5, "batch_size": 32, "optimizer": "adam", "loss": "cross_entropy",
+              "dtype": "float64"},
+    "mutation": {"accept": "always", "repair": True, "on_disconnected": "warn"},
+    "baselines": {"models": ["fixed-graph"], "mlp_hidden": [64], "mlp_activation": "tanh",
+                  "set_fraction": 0.2},
+}
+
+
+def check_sections(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
+    """Resolve the sections of a raw config; returns (resolved sections, info about the data).
+
+    ``info`` holds ``input_shape``, ``n_classes``, ``image`` and ``graph_inputs``.
+
+    Parameters
+    ----------
+    c : Checker
+    raw : dict
+        The config as written.
+    base_dir : str
+        Directory that relative paths are read from.
+
+    Returns
+    -------
+    (dict, dict)
+
+    Raises
+    ------
+    ConfigError
+        The first key that is unknown, of a wrong type or impossible.
+
+    Examples
+    --------
+    >>> v, info = check_sections(Checker("x.toml"), {"data": {"dataset": "xor"}}, ".")
+    >>> list(v), v["network"]["sizes"], info["graph_inputs"]
+    (['data', 'network', 'train', 'mutation', 'baselines'], [2, 64, 2], 2)
+    """
+    v = {}
+    data, info = _check_data(c, raw, base_dir)
+    v["data"] = data
+    v["network"] = _check_network(c, raw, info, base_dir)
+    v["train"] = _check_train(c, raw, data["dataset"])
+    v["mutation"] = _check_mutation(c, raw, data)
+    v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
+    if "set" in v["baselines"]["models"]:
+        _check_set_baseline(c, "[baselines] models")
+    return v, info
+
+
+def _check_data(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
+    """Resolve [data] and read the data whole; returns (values, info about shapes)."""
+    d = DEFAULTS["data"]
+    t = c.table(raw.get("data", {}), "[data]")
+    c.keys(t, (*d, "n_classes", "label"), "[data] ", "[data]")
+    dataset = t.get("dataset", d["dataset"])
+    if not isinstance(dataset, str):
+        c.fail("[data] dataset", f"expected a string, got {describe(dataset)}")
+    base, colon, rest = dataset.partition(":")
+    files = ("mnist", "csv", "npz")
+    if base not in _DATASETS or (base not in files and colon) or (base in files and not rest):
+        c.fail("[data] dataset", f"expected 'digits', 'xor', 'spirals', 'mnist:PATH', 'csv:PATH' "
+                                 f"or 'npz:PATH', got {dataset!r}")
+    if base in files:
+        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(rest)))
+        if base == "mnist" and not os.path.isdir(path):
+            c.fail("[data] dataset", f"mnist directory {path} does not exist")
+        if base != "mnist" and not os.path.isfile(path):
+            c.fail("[data] dataset", f"{base} file {path} does not exist")
+        dataset = f"{base}:{path}"
+    out = {"dataset": dataset}
+    out["test_size"] = c.float(t.get("test_size", d["test_size"]), "[data] test_size",
+                               low=0, high=1, low_open=True, high_open=True,
+                               what="a number in (0, 1)")
+    out["validation"] = c.float(t.get("validation", d["validation"]), "[data] validation",
+                                low=0, high=1, high_open=True, what="a number in [0, 1)")
+    out["scale"] = c.choice(t.get("scale", d["scale"]), SCALES, "[data] scale")
+    if base == "spirals":
+        out["n_samples"] = c.int(t.get("n_samples", d["n_samples"]), "[data] n_samples", low=10)
+    elif "n_samples" in t:
+        c.fail("[data] n_samples", f"applies only to dataset 'spirals', not {dataset!r}")
+    if "n_classes" in t:
+        if base not in files:
+            c.fail("[data] n_classes", f"applies only to mnist, csv and npz data, not {dataset!r}")
+        out["n_classes"] = c.int(t["n_classes"], "[data] n_classes", low=2)
+    if "label" in t:
+        if base != "csv":
+            c.fail("[data] label", f"applies only to csv data, not {dataset!r}")
+        out["label"] = c.str(t["label"], "[data] label")
+    out["max_train"] = c.int(t.get("max_train", d["max_train"]), "[data] max_train", low=0)
+    out["max_test"] = c.int(t.get("max_test", d["max_test"]), "[data] max_test", low=0)
+
+    if base == "digits":
+        info = {"input_shape": (1, 8, 8), "n_classes": 10}
+    elif base in ("xor", "spirals"):
+        info = {"input_shape": (2,), "n_classes": 2}
+    else:
+        # every file whole (both MNIST splits, every label) before anything runs
+        try:
+            info = dataset_info(dataset, n_classes=out.get("n_classes"), label=out.get("label"),
+                                test_size=out["test_size"])
+        except (GraphnetError, OSError) as exc:
+            c.fail("[data] dataset", f"cannot use the {base} data: {exc}")
+    info["image"] = len(info["input_shape"]) == 3
+    return out, info
+
+
+def _check_front(c: Checker, t, info: dict) -> dict:
+    d = DEFAULTS["front"]
+    t = c.table(t, "[network.front]")
+    c.keys(t, tuple(d), "[network.front] ", "[network.front]")
+    if not info["image"]:
+        c.fail("[network.front]", f"a CNN front end needs image data; the data has samples "
+                                  f"of shape {info['input_shape']}")
+    f = {
+        "channels": c.int(t.get("channels", d["channels"]), "[network.front] channels", low=1),
+        "kernel": c.int(t.get("kernel", d["kernel"]), "[network.front] kernel", low=1),
+        "padding": c.int(t.get("padding", d["padding"]), "[network.front] padding", low=0),
+        "pool": c.int(t.get("pool", d["pool"]), "[network.front] pool", low=1),
+        "activation": c.choice(t.get("activation", d["activation"]), ACTIVATIONS,
+                               "[network.front] activation"),
+    }
+    _, h, w = info["input_shape"]
+    if f["kernel"] > min(h, w) + 2 * f["padding"]:
+        c.fail("[network.front] kernel", f"a {f['kernel']}x{f['kernel']} kernel does not fit "
+                                         f"{h}x{w} images padded by {f['padding']}")
+    return f
+
+
+_NETWORK_KEYS = ("start", "hidden", "sizes", "n_hidden", "density", "path", "mode", "activation",
+                 "steps", "front")
+_START_KEYS = {
+    "layered": ("hidden", "sizes"),
+    "random": ("n_hidden", "density"),
+    "seed_example": (),
+    "file": ("path",),
+}
+
+
+def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
+    d = DEFAULTS["network"]
+    t = c.table(raw.get("network", {}), "[network]")
+    c.keys(t, _NETWORK_KEYS, "[network] ", "[network]")
+    start = c.choice(t.get("start", d["start"]), _STARTS, "[network] start")
+    for k in ("hidden", "sizes", "n_hidden", "density", "path"):
+        if k in t and k not in _START_KEYS[start]:
+            owner = next(s for s, keys in _START_KEYS.items() if k in keys)
+            c.fail(f"[network] {k}", f"applies only to start = {owner!r}, not {start!r}")
+    out = {"start": start}
+    front = None
+    if "front" in t:
+        front = _check_front(c, t["front"], info)
+        n_in = front_output_size(front, info["input_shape"])
+    else:
+        n_in = int(np.prod(info["input_shape"]))
+    n_out = info["n_classes"]  # the seed's example is widened to n_in, n_out (see the runner)
+
+    if start == "layered":
+        if "sizes" in t and "hidden" in t:
+            c.fail("[network] sizes", "give either sizes or hidden, not both")
+        if "sizes" in t:
+            sizes = c.int_list(t["sizes"], "[network] sizes", low=1)
+            if len(sizes) < 2:
+                c.fail("[network] sizes", f"expected at least 2 layer sizes, got {sizes}")
+            if sizes[0] != n_in:
+                what = "the front end's output size" if front else "the data's input size"
+                c.fail("[network] sizes", f"the first size must be {n_in} ({what}), got {sizes[0]}")
+            if sizes[-1] != n_out:
+                c.fail("[network] sizes", f"the last size must be {n_out} (the number of "
+                                          f"classes), got {sizes[-1]}")
+        else:
+            hidden = c.int_list(t.get("hidden", d["hidden"]), "[network] hidden", low=1, empty=True)
+            sizes = [n_in, *hidden, n_out]
+        out["sizes"] = sizes
+        mode_default = "feedforward"
+    elif start == "random":
+        out["n_hidden"] = c.int(t.get("n_hidden", d["n_hidden"]), "[network] n_hidden", low=0)
+        out["density"] = c.float(t.get("density", d["density"]), "[network] density", low=0,
+                                 high=1, low_open=True, what="a number in (0, 1]")
+        mode_default = "feedforward"
+    elif start == "seed_example":
+        mode_default = "recurrent"
+    else:
+        if "path" not in t:
+            c.fail("[network] path", "start = 'file' needs a path to a node-link JSON or GraphML file")
+        path = c.str(t["path"], "[network] path")
+        path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(path)))
+        out["path"] = path
+        net = _load_network_file(c, path)
+        if net.n_inputs != n_in or net.n_outputs != n_out:
+            c.fail("[network] path", f"{path}: the network has {net.n_inputs} inputs and "
+                                     f"{net.n_outputs} outputs; the data needs {n_in} and {n_out}")
+        mode_default = net.mode
+    out["mode"] = c.choice(t.get("mode", mode_default), MODES, "[network] mode")
+    act_choices = ACTIVATIONS + (("keep",) if start == "file" else ())
+    out["activation"] = c.choice(t.get("activation", "keep" if start == "file" else d["activation"]),
+                                 act_choices, "[network] activation")
+    out["steps"] = c.int(t.get("steps", d["steps"]), "[network] steps", low=1)
+    if front is not None:
+        out["front"] = front
+    info["graph_inputs"] = n_in
+    return out
+
+
+def _load_network_file(c: Checker, path: str):
+    if not os.path.isfile(path):
+        c.fail("[network] path", f"no such file: {path}")
+    try:
+        return read_network(path)
+    except (GraphnetError, OSError) as exc:
+        c.fail("[network] path", f"cannot load the network: {exc}")
+
+
+def _check_train(c: Checker, raw: dict, dataset: str) -> dict:
+    d = DEFAULTS["train"]
+    t = c.table(raw.get("train", {}), "[train]")
+    allowed = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "loss", "dtype")
+    c.keys(t, allowed, "[train] ", "[train]")
+    rec = recipe(dataset, "graph")
+    return {
+        "epochs": c.int(t.get("epochs", d["epochs"]), "[train] epochs", low=1),
+        "batch_size": c.int(t.get("batch_size", d["batch_size"]), "[train] batch_size", low=1),
+        "optimizer": c.choice(t.get("optimizer", d["optimizer"]), _OPTIMIZERS, "[train] optimizer"),
+        "lr": c.float(t.get("lr", rec["lr"]), "[train] lr", low=0, low_open=True,
+                      what="a positive number"),
+        "weight_decay": c.float(t.get("weight_decay", rec["weight_decay"]), "[train] weight_decay",
+                                low=0, what="a number >= 0"),
+        "loss": c.choice(t.get("loss", d["loss"]), _LOSSES, "[train] loss"),
+        "dtype": c.choice(t.get("dtype", d["dtype"]), _DTYPES, "[train] dtype"),
+    }
+
+
+def _check_mutation(c: Checker, raw: dict, data: dict) -> dict:
+    d = DEFAULTS["mutation"]
+    m = c.table(raw.get("mutation", {}), "[mutation]")
+    c.keys(m, ("accept", "repair", "on_disconnected", "schedule"), "[mutation] ", "[mutation]")
+    accept = c.choice(m.get("accept", d["accept"]), _ACCEPT, "[mutation] accept")
+    if accept == "if-better" and data["validation"] == 0:
+        c.fail("[data] validation", "accept = 'if-better' compares validation losses; "
+                                    "validation must be > 0")
+    return {
+        "accept": accept,
+        "repair": c.bool(m.get("repair", d["repair"]), "[mutation] repair"),
+        "on_disconnected": c.choice(m.get("on_disconnected", d["on_disconnected"]),
+                                    _ON_DISCONNECTED, "[mutation] on_disconnected"),
+        "schedule": _check_schedule(c, m.get("schedule", [])),
+    }
+
+
+def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
+    d = DEFAULTS["baselines"]
+    t = c.table(raw.get("baselines", {}), "[baselines]")
+    allowed = ("models", "mlp_hidden", "mlp_activation", "mlp_lr", "mlp_weight_decay",
+               "cnn_lr", "cnn_weight_decay", "set_fraction")
+    c.keys(t, allowed, "[baselines] ", "[baselines]")
+    models = t.get("models", d["models"])
+    if not isinstance(models, list):
+        c.fail("[baselines] models", f"expected a list of model names, got {describe(models)}")
+    for k, m in enumerate(models):
+        c.choice(m, BASELINES, f"[baselines] models[{k}]")
+        if m in models[:k]:
+            c.fail(f"[baselines] models[{k}]", f"{m!r} is listed twice")
+    if "cnn" in models and not info["image"]:
+        c.fail("[baselines] models", f"'cnn' needs image data; {dataset!r} has samples of "
+                                     f"shape {info['input_shape']}")
+    mlp_rec, cnn_rec = recipe(dataset, "mlp"), recipe(dataset, "cnn")
+    return {
+        "models": list(models),
+        "mlp_hidden": c.int_list(t.get("mlp_hidden", d["mlp_hidden"]), "[baselines] mlp_hidden",
+                                 low=1, empty=True),
+        "mlp_activation": c.choice(t.get("mlp_activation", d["mlp_activation"]), ACTIVATIONS,
+                                   "[baselines] mlp_activation"),
+        "mlp_lr": c.float(t.get("mlp_lr", mlp_rec["lr"]), "[baselines] mlp_lr", low=0,
+                          low_open=True, what="a positive number"),
+        "mlp_weight_decay": c.float(t.get("mlp_weight_decay", mlp_rec["weight_decay"]),
+                                    "[baselines] mlp_weight_decay", low=0, what="a number >= 0"),
+        "cnn_lr": c.float(t.get("cnn_lr", cnn_rec["lr"]), "[baselines] cnn_lr", low=0,
+                          low_open=True, what="a positive number"),
+        "cnn_weight_decay": c.float(t.get("cnn_weight_decay", cnn_rec["weight_decay"]),
+                                    "[baselines] cnn_weight_decay", low=0, what="a number >= 0"),
+        "set_fraction": c.float(t.get("set_fraction", d["set_fraction"]), "[baselines] set_fraction",
+                                low=0, high=1, low_open=True, what="a number in (0, 1]"),
+    }
