@@ -12,7 +12,8 @@ import numpy as np
 
 from graphnet.errors import InputError, InputTypeError
 
-__all__ = ["is_int", "is_real", "check_choice", "check_dtype", "float_dtype"]
+__all__ = ["is_int", "is_real", "check_choice", "check_dtype", "float_dtype", "check_steps",
+           "check_batch"]
 
 
 def is_int(x) -> bool:
@@ -123,3 +124,59 @@ def float_dtype(dtype, where: str) -> np.dtype:
     if not np.issubdtype(dt, np.floating):
         raise InputTypeError(f"{where}: dtype must be a floating numpy dtype, got {dt}")
     return dt
+
+
+def check_steps(steps, where: str) -> None:
+    """Raise unless ``steps`` (recurrent updates) is an int >= 1.
+
+    Raises
+    ------
+    InputTypeError
+        ``steps`` not an int.
+    InputError
+        ``steps`` < 1.
+
+    Examples
+    --------
+    >>> check_steps(0, "f")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: f: steps must be an int >= 1, got 0
+    """
+    if not is_int(steps):
+        raise InputTypeError(f"{where}: steps must be an int >= 1, got {steps!r}")
+    if steps < 1:
+        raise InputError(f"{where}: steps must be an int >= 1, got {steps}")
+
+
+def check_batch(x, n_inputs: int, where: str) -> np.ndarray:
+    """Return ``x`` as an array if it is a real numeric (batch, n_inputs) batch, batch >= 1.
+
+    Raises
+    ------
+    InputTypeError
+        ``x`` not real numeric (floats and integers pass, uncast).
+    InputError
+        ``x`` not 2-D, of another width, or empty.
+
+    Examples
+    --------
+    >>> check_batch([[1, 2]], 2, "f")
+    array([[1, 2]])
+    >>> check_batch(np.ones((3, 2)), 3, "f")
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: f: x has 2 columns, the network has 3 inputs
+    """
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    if x.dtype.kind not in "fiu":                          # real floats and integers
+        raise InputTypeError(f"{where}: x must be a real numeric array, got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise InputError(f"{where}: x must be 2-D (batch, {n_inputs}), got shape {x.shape}")
+    if x.shape[1] != n_inputs:
+        raise InputError(f"{where}: x has {x.shape[1]} columns, the network has "
+                         f"{n_inputs} inputs")
+    if x.shape[0] == 0:
+        raise InputError(f"{where}: x is an empty batch (shape {x.shape})")
+    return x

@@ -161,6 +161,15 @@ class EdgeBw:
 _NO_WRITES = Writes(False, False)
 
 
+class Cache:
+    """What ``Plan.forward`` hands to ``Plan.backward``: the pass ``gen`` of ``work``."""
+
+    __slots__ = ("plan", "work", "gen", "x", "params")
+
+    def __init__(self, plan, work, gen, x, params):
+        self.plan, self.work, self.gen, self.x, self.params = plan, work, gen, x, params
+
+
 class Workspace:
     """Buffers and prebuilt steps for one (batch size, dtype) of a plan.
 

@@ -1,7 +1,19 @@
 """The plan compiler: a GraphNetwork's levels -> a :class:`Program` of named level records.
 
-Used by :mod:`graphnet.graph.execute` (which documents the layout and the three level
-forms); the kernels that run a program are in :mod:`graphnet.graph._kernels`.
+Used by :mod:`graphnet.graph.execute`; the kernels that run a program are in
+:mod:`graphnet.graph._kernels`. A level is compiled to one of three equivalent forms:
+
+``range`` (:class:`RangeLevel`, :class:`RangeXLevel`)
+    a dense block product ``W[S, L]^T @ H[r0:r1]`` over a contiguous range of rows of
+    the node-major value array (no copy; a layered MLP's levels are exactly this);
+``gather`` (:class:`GatherLevel`)
+    a dense block product over the gathered source rows ``H[S]`` (small, dense-ish
+    blocks: deep graphs with a few nodes per level);
+``edge`` (:class:`EdgeLevel`)
+    an edge list: the level's in-edges padded per destination (ELLPACK layout, nodes
+    bucketed by in-degree), ``H[src]`` gathered, multiplied by the weights and summed
+    per destination with one batched product per bucket; backward scatters with the
+    same layout grouped by source. Work ~ number of edges (sparse, wide levels).
 
 Layout. The values live in a node-major array ``H`` of shape ``(rows, batch)``: the inputs,
 a row holding the constant 1, then (feedforward) each level followed by its own constant
@@ -19,20 +31,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ACT_CODES", "ActRun", "RangeLevel", "RangeXLevel", "GatherLevel", "EdgeBucket",
-           "SourceBucket", "EdgeLevel", "Writes", "Fill", "Program", "compile_program"]
+from graphnet.errors import InputError, InputTypeError
+from graphnet.graph._cost import buckets, choose_form
+
+__all__ = ["STRATEGIES", "FORMS", "check_strategy", "ACT_CODES", "ActRun", "RangeLevel",
+           "RangeXLevel", "GatherLevel", "EdgeBucket", "SourceBucket", "EdgeLevel", "Writes",
+           "Fill", "Program", "compile_program"]
+
+STRATEGIES = ("auto", "dense", "edge", "range", "gather")
+FORMS = ("range", "gather", "edge")
 
 #: The activation code of each activation name, as the kernels read it.
 ACT_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3}
-
-# The cost model that picks a level's form. Figures in nanoseconds, measured with numpy +
-# OpenBLAS on one core of an x86-64 machine at the nominal batch; only their ratios matter.
-_NOMINAL_BATCH = 256
-_CALL_NS = 1500.0     # fixed cost of one numpy call from Python
-_MM_NS = 0.06         # one multiply-add of a dense (BLAS) block product
-_GATHER_NS = 0.7      # one element gathered by fancy indexing
-_BMM_NS = 0.5         # one element of a batched (ELL) product
-_EW_NS = 0.4          # one element of an elementwise operation
 
 _record = dataclass(frozen=True, slots=True, eq=False)
 
@@ -185,122 +195,50 @@ class Fill:
 
 @dataclass(eq=False)
 class Program:
-    """A compiled plan: the level records and the index maps of the parameters.
+    """A compiled plan: the level records and the index maps of the parameters."""
 
-    Attributes
-    ----------
-    levels : tuple
-        One record per level (RangeLevel, RangeXLevel, GatherLevel or EdgeLevel), forward
-        order.
-    kinds : tuple of str
-        ``"range"``, ``"gather"`` or ``"edge"`` per level (recurrent: ``"dense"`` for a
-        range).
-    n_rows : int
-        Rows of ``H``.
-    rows : ndarray of int, shape (n_nodes,)
-        The row of each node.
-    one_rows : ndarray of intp
-        The constant-1 rows.
-    out_rows : ndarray of intp
-        The rows of the outputs; ``out_slice`` the same as a slice when contiguous.
-    x_rows : bool
-        The inputs are copied into rows ``0 .. n_inputs - 1`` of ``H`` (some level reads
-        them as rows); else every level that reads them reads the batch ``x`` itself.
-    n_block : int
-        Size of the block buffer.
-    block_pos, block_param : ndarray of intp
-        Block entry ``block_pos[k]`` holds parameter ``block_param[k]``.
-    ell_param : ndarray of intp
-        The parameter of each edge-list entry (pads: the always-0 parameter), plus a
-        trailing always-0 entry.
-    bw_pos : ndarray of intp
-        The forward edge-list entry of each backward entry (pads: the trailing 0 entry).
-    grad_pos_w, grad_pos_b : ndarray of intp
-        Where the gradient of each edge weight, and each bias, sits in the concatenated
-        (block, edge-list) gradient buffer.
-    fills : tuple of Fill
-    n_terms : int
-        Multiply-adds per sample of one forward step (padding and explicit zeros included).
-    writes : tuple of Writes or None
-        Per level (feedforward); None in recurrent mode.
-    zero_runs : list of (int, int)
-        Row ranges of ``dH`` that backward must zero before it starts.
-    """
-
-    levels: tuple
-    kinds: tuple
-    n_rows: int
-    rows: np.ndarray
-    one_rows: np.ndarray
-    out_rows: np.ndarray
-    out_slice: slice | None
-    x_rows: bool
-    n_block: int
-    block_pos: np.ndarray
+    levels: tuple               # one record per level, forward order
+    kinds: tuple                # "range", "gather" or "edge" per level (recurrent: "dense")
+    n_rows: int                 # rows of H
+    rows: np.ndarray            # (n_nodes,) the row of each node
+    one_rows: np.ndarray        # the constant-1 rows
+    out_rows: np.ndarray        # the rows of the outputs ...
+    out_slice: slice | None     # ... as a slice when they are contiguous
+    x_rows: bool                # inputs copied into H's first rows (else read from x)
+    n_block: int                # size of the block buffer
+    block_pos: np.ndarray       # block entry block_pos[k] holds parameter block_param[k]
     block_param: np.ndarray
-    ell_param: np.ndarray
-    bw_pos: np.ndarray
-    grad_pos_w: np.ndarray
-    grad_pos_b: np.ndarray
-    fills: tuple
-    n_terms: int
-    writes: tuple | None
-    zero_runs: list
+    ell_param: np.ndarray       # parameter of each edge-list entry (pads and a trailing
+                                # entry: the always-0 parameter)
+    bw_pos: np.ndarray          # forward edge-list entry of each backward entry
+    grad_pos_w: np.ndarray      # where each edge weight's gradient sits in the
+    grad_pos_b: np.ndarray      # (block, edge-list) gradient buffer; and each bias's
+    fills: tuple                # of Fill: the parameter vectors into the tables
+    n_terms: int                # multiply-adds per sample of one forward step
+    writes: tuple | None        # Writes per level (feedforward); None (recurrent)
+    zero_runs: list             # row ranges of dH that backward zeros first
 
 
-# ----------------------------------------------------------------------------------------
-# the cost model
-# ----------------------------------------------------------------------------------------
-
-
-def _buckets(degrees) -> list:
-    """Split items by degree into buckets, each padded to its largest degree.
-
-    Powers of two first (padding at most doubles the work), then adjacent buckets are
-    merged while one call fewer saves more than the extra padding costs.
-
-    Returns a list of (item indices, padded degree), ascending degree.
-    """
-    degrees = np.asarray(degrees)
-    order = np.argsort(degrees, kind="stable")
-    cls = np.ceil(np.log2(np.maximum(degrees[order], 1))).astype(np.int64)
-    out = [(order[cls == c], 0) for c in np.unique(cls)]
-    out = [(g, int(degrees[g].max())) for g, _ in out]
-    per_el = _NOMINAL_BATCH * (2 * _GATHER_NS + 2 * _BMM_NS)
-    merged = True
-    while merged and len(out) > 1:
-        merged = False
-        for k in range(len(out) - 1):
-            (ga, da), (gb, db) = out[k], out[k + 1]
-            d = max(da, db)
-            extra = (len(ga) * (d - da) + len(gb) * (d - db)) * per_el
-            if extra < 4 * _CALL_NS:
-                out[k:k + 2] = [(np.concatenate([ga, gb]), d)]
-                merged = True
-                break
-    return out
-
-
-def _ell_cost(fw_degrees, bw_degrees) -> float:
-    """Estimated forward + backward cost (ns) of the edge-list form of a level."""
-    B = _NOMINAL_BATCH
-    cost = 0.0
-    for g, d in _buckets(fw_degrees):
-        cost += 4 * _CALL_NS + len(g) * d * B * (_GATHER_NS + 2 * _BMM_NS)
-    if len(bw_degrees):
-        for g, d in _buckets(bw_degrees):
-            cost += 5 * _CALL_NS + len(g) * d * B * (_GATHER_NS + _BMM_NS) \
-                + len(g) * B * (3 * _GATHER_NS + _EW_NS)
-    return cost
-
-
-def _block_cost(m: int, cols: int, *, gather: bool) -> float:
-    """Estimated forward + backward cost (ns) of a dense block product (m x cols)."""
-    B = _NOMINAL_BATCH
-    cost = 4 * _CALL_NS + 3 * m * cols * B * _MM_NS + cols * B * _EW_NS
-    if gather:  # H[S] forward; dH[S] += ... backward (a take, an add and a put)
-        cost += 4 * _CALL_NS + 4 * cols * B * _GATHER_NS
-    return cost
+def check_strategy(net, strategy, where):
+    """``strategy`` checked (a sequence becomes a tuple); InputError / InputTypeError if bad."""
+    if isinstance(strategy, str):
+        if strategy not in STRATEGIES:
+            raise InputError(f"{where}: strategy must be one of {STRATEGIES} or a "
+                             f"sequence of {FORMS} (one per level), got {strategy!r}")
+    elif isinstance(strategy, (list, tuple)):
+        strategy = tuple(strategy)
+        bad = [f for f in strategy if not (isinstance(f, str) and f in FORMS)]
+        if bad:
+            raise InputError(f"{where}: a per-level strategy must name one of {FORMS} "
+                             f"per level, got {bad[0]!r}")
+        n_levels = 1 if net.mode == "recurrent" else len(net.levels())
+        if len(strategy) != n_levels:
+            raise InputError(f"{where}: a per-level strategy needs one entry per level "
+                             f"({n_levels}), got {len(strategy)}")
+    else:
+        raise InputTypeError(f"{where}: strategy must be a str or a sequence of str, "
+                             f"got {type(strategy).__name__}")
+    return strategy
 
 
 # ----------------------------------------------------------------------------------------
@@ -367,7 +305,7 @@ def _compile_edge_level(b: _Builder, nodes, a, row_of, in_lists, bparam, codes, 
     deg = np.array([len(in_lists[v][0]) + 1 for v in nodes])
     row = a
     groups = []                                        # (first row, members, padded degree)
-    for g, d in _buckets(deg):
+    for g, d in buckets(deg):
         members = nodes[g]
         members = members[np.lexsort((members, codes[members]))]
         row_of[members] = row + np.arange(len(members))
@@ -400,7 +338,7 @@ def _compile_edge_level(b: _Builder, nodes, a, row_of, in_lists, bparam, codes, 
         order = np.argsort(src_rows, kind="stable")
         src_rows, dst_rows, pos = src_rows[order], dst_rows[order], pos[order]
         usrc, starts, counts = np.unique(src_rows, return_index=True, return_counts=True)
-        for g, d in _buckets(counts):
+        for g, d in buckets(counts):
             U = len(g)
             drow = np.full((U, d), a, dtype=np.intp)      # pads read any row, weight 0
             fpos = np.full((U, d), -1, dtype=np.int64)
@@ -429,27 +367,17 @@ def _compile_level(b, nodes, a, row_of, in_lists, bparam, codes, close, one, n_r
     all_src = np.concatenate([in_lists[v][0] for v in nodes])
     fw_deg = np.array([len(in_lists[v][0]) for v in nodes]) + 1
     bw_deg = np.unique(all_src, return_counts=True)[1] if all_src.size else np.zeros(0)
-    costs = {}
+    gather_cols = None                             # no gather form: recurrent, or no sources
     if recurrent:
         r0, r1 = 0, n_rows
-        costs["range"] = _block_cost(m, r1 - r0, gather=False)
     else:
         src_rows = np.unique(row_of[all_src]) if all_src.size else np.zeros(0, np.int64)
         if src_rows.size:
             r0, r1 = int(src_rows[0]), int(close[src_rows[-1]]) + 1
+            gather_cols = src_rows.size + 1
         else:
             r0, r1 = one, one + 1
-        costs["range"] = _block_cost(m, r1 - r0, gather=False)
-        if src_rows.size:
-            costs["gather"] = _block_cost(m, src_rows.size + 1, gather=True)
-    if form == "edge":
-        choice = "edge"
-    elif form in costs:
-        choice = form
-    else:
-        choice = min(costs, key=costs.get)
-        if form == "auto" and _ell_cost(fw_deg, bw_deg) < costs[choice]:
-            choice = "edge"
+    choice = choose_form(form, m, r1 - r0, gather_cols, fw_deg, bw_deg)
 
     if choice == "edge":
         return _compile_edge_level(b, nodes, a, row_of, in_lists, bparam, codes, one), "edge"

@@ -13,19 +13,11 @@ Feedforward mode
     The non-input nodes are grouped by depth (``net.levels()``); each level ``L`` is
     ``H[L] = act(sum over the in-edges of L + b[L])`` and backward runs the levels in
     reverse. Each level is compiled to one of three equivalent forms, chosen by a cost
-    model from the level's shape (``strategy="auto"``):
-
-    ``range``
-        a dense block product ``W[S, L]^T @ H[r0:r1]`` over a contiguous range of rows of
-        the node-major value array (no copy; a layered MLP's levels are exactly this);
-    ``gather``
-        a dense block product over the gathered source rows ``H[S]`` (small, dense-ish
-        blocks: deep graphs with a few nodes per level);
-    ``edge``
-        an edge list: the level's in-edges padded per destination (ELLPACK layout, nodes
-        bucketed by in-degree), ``H[src]`` gathered, multiplied by the weights and summed
-        per destination with one batched product per bucket; backward scatters with the
-        same layout grouped by source. Work ~ number of edges (sparse, wide levels).
+    model from the level's shape (``strategy="auto"``; :mod:`graphnet.graph._plan` has the
+    details): ``range``, a dense block product over a contiguous range of rows (a layered
+    MLP's levels are exactly this); ``gather``, a dense block over gathered source rows
+    (deep graphs with a few nodes per level); ``edge``, an edge list (ELLPACK) whose work
+    is ~ the number of edges (sparse, wide levels).
 
     Gradients exist only for existing edges: the weight parameter is the vector of edge
     weights, in ``net.edges()`` order; training never creates an edge.
@@ -51,18 +43,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphnet._checks import check_dtype, is_int
+from graphnet._checks import check_batch, check_dtype, check_steps
 from graphnet.core.layers import Layer, Softmax
 from graphnet.core.model import Sequential
 from graphnet.errors import InputError, InputTypeError
-from graphnet.graph._kernels import Workspace
-from graphnet.graph._plan import compile_program
+from graphnet.graph._kernels import Cache, Workspace
+from graphnet.graph._plan import STRATEGIES, check_strategy, compile_program
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["Plan", "compile_plan", "GraphLayer", "forward", "graph_model", "STRATEGIES"]
-
-STRATEGIES = ("auto", "dense", "edge", "range", "gather")
-_FORMS = ("range", "gather", "edge")
 
 
 # ----------------------------------------------------------------------------------------
@@ -70,39 +59,6 @@ _FORMS = ("range", "gather", "edge")
 # ----------------------------------------------------------------------------------------
 
 _MAX_WORKSPACES = 3
-
-
-def _check_steps(steps, where):
-    """``steps`` an int >= 1, else InputTypeError / InputError."""
-    if not is_int(steps):
-        raise InputTypeError(f"{where}: steps must be an int >= 1, got {steps!r}")
-    if steps < 1:
-        raise InputError(f"{where}: steps must be an int >= 1, got {steps}")
-
-
-def _check_x(x, n_inputs, where):
-    """``x`` as a real numeric (batch, n_inputs) array with batch >= 1, else an error."""
-    if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
-    if x.dtype.kind not in "fiu":                          # real floats and integers
-        raise InputTypeError(f"{where}: x must be a real numeric array, got dtype {x.dtype}")
-    if x.ndim != 2:
-        raise InputError(f"{where}: x must be 2-D (batch, {n_inputs}), got shape {x.shape}")
-    if x.shape[1] != n_inputs:
-        raise InputError(f"{where}: x has {x.shape[1]} columns, the network has "
-                         f"{n_inputs} inputs")
-    if x.shape[0] == 0:
-        raise InputError(f"{where}: x is an empty batch (shape {x.shape})")
-    return x
-
-
-class _Cache:
-    """What :meth:`Plan.forward` hands to :meth:`Plan.backward`."""
-
-    __slots__ = ("plan", "work", "gen", "x", "params")
-
-    def __init__(self, plan, work, gen, x, params):
-        self.plan, self.work, self.gen, self.x, self.params = plan, work, gen, x, params
 
 
 class Plan:
@@ -163,31 +119,14 @@ class Plan:
         if not isinstance(net, GraphNetwork):
             raise InputTypeError(f"compile_plan: net must be a GraphNetwork, got "
                                  f"{type(net).__name__}")
-        _check_steps(steps, "compile_plan")
-        if isinstance(strategy, str):
-            if strategy not in STRATEGIES:
-                raise InputError(f"compile_plan: strategy must be one of {STRATEGIES} or a "
-                                 f"sequence of {_FORMS} (one per level), got {strategy!r}")
-        elif isinstance(strategy, (list, tuple)):
-            strategy = tuple(strategy)
-            bad = [f for f in strategy if not (isinstance(f, str) and f in _FORMS)]
-            if bad:
-                raise InputError(f"compile_plan: a per-level strategy must name one of {_FORMS} "
-                                 f"per level, got {bad[0]!r}")
-            n_levels = 1 if net.mode == "recurrent" else len(net.levels())
-            if len(strategy) != n_levels:
-                raise InputError(f"compile_plan: a per-level strategy needs one entry per level "
-                                 f"({n_levels}), got {len(strategy)}")
-        else:
-            raise InputTypeError(f"compile_plan: strategy must be a str or a sequence of str, "
-                                 f"got {type(strategy).__name__}")
+        check_steps(steps, "compile_plan")
+        strategy = check_strategy(net, strategy, "compile_plan")
         self.net = net
         self.mode = net.mode
         self.steps = int(steps)
         self.strategy = strategy
-        n = net.n_nodes
-        self.n_nodes = n
-        self.n_inputs = nin = net.n_inputs
+        self.n_nodes = n = net.n_nodes
+        self.n_inputs = net.n_inputs
         self.n_outputs = net.n_outputs
         self.inputs = net.inputs
         self.outputs = net.outputs
@@ -305,13 +244,13 @@ class Plan:
         array([[2.5],
                [4.5]])
         """
-        x = _check_x(x, self.n_inputs, _where)
+        x = check_batch(x, self.n_inputs, _where)
         w, b = self._check_params(w, b, x, _where)
         if x.dtype != w.dtype:
             x = x.astype(w.dtype)                             # computed in the params' dtype
         ws = self._work(x.shape[0], w.dtype)
         ws.forward(x, w, b)
-        return ws.outputs(), _Cache(self, ws, ws.gen, x, (w.copy(), b.copy()))
+        return ws.outputs(), Cache(self, ws, ws.gen, x, (w.copy(), b.copy()))
 
     def __call__(self, x, w=None, b=None):
         """``forward(x, w, b)[0]``: the outputs only.
@@ -362,7 +301,7 @@ class Plan:
         (array([[2.],
                [2.]]), array([3.]), array([2.]))
         """
-        if not (isinstance(cache, _Cache) and cache.plan is self):
+        if not (isinstance(cache, Cache) and cache.plan is self):
             raise InputError(f"{_where}: cache is not from this plan's forward")
         ws = cache.work
         B = ws.B

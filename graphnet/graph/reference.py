@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphnet._checks import check_batch, check_steps
 from graphnet.core.functional import activation
 from graphnet.errors import InputError, InputTypeError
-from graphnet.graph.execute import _check_steps, _check_x
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["reference_forward", "reference_backward"]
@@ -33,8 +33,8 @@ def _reference_states(net, X, steps, where):
     """Check the arguments; the dense (batch, n_nodes) values, or H_0 .. H_T (recurrent)."""
     if not isinstance(net, GraphNetwork):
         raise InputTypeError(f"{where}: net must be a GraphNetwork, got {type(net).__name__}")
-    _check_steps(steps, where)
-    X = _check_x(X, net.n_inputs, where).astype(np.float64)
+    check_steps(steps, where)
+    X = check_batch(X, net.n_inputs, where).astype(np.float64)
     W, b, acts = net.matrix(), net.biases(), np.array(net.activations)
     H = np.zeros((X.shape[0], net.n_nodes))
     H[:, net.inputs] = X
