@@ -7,14 +7,18 @@ inside hypothesis strategies and helpers as much as in tests.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import struct
+import sys
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
 from graphnet.cli import main
+
+_ROOT = Path(__file__).resolve().parents[1]
 
 #: The activations by their formulas (the design's list of names).
 ACTIVATIONS = {
@@ -109,3 +113,15 @@ def tree_snapshot(root, *, folders: bool = True, modes: bool = False) -> dict:
             content = Path(path).read_bytes() if is_file else None
             out[os.path.relpath(path, root)] = (content, os.stat(path).st_mode) if modes else content
     return out
+
+
+def load_benchmark(name: str):
+    """The script ``benchmarks/<name>.py`` as a module (once per session)."""
+    module = f"{name}_under_test"
+    if module in sys.modules:
+        return sys.modules[module]
+    spec = importlib.util.spec_from_file_location(module, _ROOT / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[module] = mod
+    spec.loader.exec_module(mod)
+    return mod

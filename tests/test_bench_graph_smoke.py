@@ -7,10 +7,7 @@ the torch worker runs) compute what the plan computes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,21 +15,9 @@ import pytest
 from graphnet.graph.execute import GraphLayer
 from graphnet.graph.network import GraphNetwork
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_graph.py"
+from conftest import load_benchmark
 
-
-def _load():
-    name = "bench_graph_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bg = _load()
+bg = load_benchmark("bench_graph")
 
 
 def _nets():

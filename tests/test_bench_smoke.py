@@ -6,29 +6,14 @@ the benchmark's figures rest on: the naive loop reference computes what graphnet
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_core.py"
+from conftest import load_benchmark
 
-
-def _load():
-    name = "bench_core_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-bc = _load()
+bc = load_benchmark("bench_core")
 
 
 def _toy(edge="pad", method="max", act="relu", h=7):
