@@ -620,8 +620,8 @@ def dsoftmax(s: np.ndarray) -> np.ndarray:
     return s - s * s
 
 
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity}
-DERIVATIVES = {"sigmoid": dsigmoid, "tanh": dtanh, "relu": drelu, "identity": didentity}
+ACTIVATIONS = {"tanh": tanh, "sigmoid": sigmoid, "relu": relu, "identity": identity}
+DERIVATIVES = {"tanh": dtanh, "sigmoid": dsigmoid, "relu": drelu, "identity": didentity}
 
 
 def activation(name: str):

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 
 from graphnet._checks import is_int, is_real
+from graphnet.core import functional as F
 from graphnet.errors import CycleError, GraphError, InputError, InputTypeError
 
 __all__ = [
@@ -33,7 +34,8 @@ __all__ = [
 ]
 
 ROLES = ("input", "hidden", "output")
-ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity")
+# the core's one list of activation names, in its order: ("tanh", "sigmoid", "relu", "identity")
+ACTIVATIONS = tuple(F.ACTIVATIONS)
 MODES = ("feedforward", "recurrent")
 
 _PREFIX = {"input": "x", "hidden": "h", "output": "y"}
