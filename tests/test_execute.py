@@ -1,8 +1,10 @@
 """Tests for graphnet.graph.execute: compiled forward/backward over GraphNetworks.
 
-Forward is checked against an independent per-node reference (tests/conftest.py: dense
-matrix, networkx topological order, plain numpy) and against the core's Dense layers; backward
-against central finite differences (graphnet.core.gradcheck) and against Dense.
+Forward and backward are checked against the library's plain reference
+(graphnet.graph.reference: the design's formula level by level, dense W), which is itself
+checked against an independent per-node forward (tests/conftest.py: networkx topological
+order) and against central finite differences; and against the core's Dense layers and
+finite differences (graphnet.core.gradcheck) directly.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.execute import GraphLayer, Plan, compile_plan, forward, graph_model
 from graphnet.graph.generators import layered_blocks
 from graphnet.graph.network import GraphNetwork
+from graphnet.graph.reference import reference_backward, reference_forward
 from graphnet.models import mlp, recipe
 from graphnet.train import evaluate, fit
 
@@ -146,7 +149,7 @@ def test_forward_matches_the_per_node_reference_for_every_strategy(args, mode, s
     seed, n_in, n_hid, n_out, density = args
     net = random_net(seed, n_in, n_hid, n_out, density, mode=mode)
     X = np.random.default_rng(seed).normal(size=(5, n_in))
-    expected = per_node_forward(net, X, steps)
+    expected = reference_forward(net, X, steps=steps)
     n_levels = 1 if mode == "recurrent" else len(net.levels())
     forms = list(np.random.default_rng(seed).choice(["range", "gather", "edge"], n_levels))
     for strategy in ("auto", "dense", "edge", "range", "gather", forms):
@@ -154,16 +157,89 @@ def test_forward_matches_the_per_node_reference_for_every_strategy(args, mode, s
         np.testing.assert_allclose(y, expected, rtol=0, atol=1e-12, err_msg=str(strategy))
 
 
-def test_deep_dag_uses_several_forms_and_matches_the_reference():
+@settings(max_examples=40, deadline=None)
+@given(net_args, st.sampled_from(["feedforward", "recurrent"]), st.integers(1, 4))
+def test_backward_matches_the_reference_for_every_strategy(args, mode, steps):
+    seed, n_in, n_hid, n_out, density = args
+    net = random_net(seed, n_in, n_hid, n_out, density, mode=mode)
+    rng = np.random.default_rng(seed)
+    X, delta = rng.normal(size=(5, n_in)), rng.normal(size=(5, n_out))
+    expected = reference_backward(net, X, delta, steps=steps)
+    n_levels = 1 if mode == "recurrent" else len(net.levels())
+    forms = list(rng.choice(["range", "gather", "edge"], n_levels))
+    for strategy in ("auto", "dense", "edge", "range", "gather", forms):
+        plan = compile_plan(net, steps=steps, strategy=strategy)
+        _, cache = plan.forward(X)
+        for got, want, name in zip(plan.backward(cache, delta), expected, ("dx", "gw", "gb")):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12,
+                                       err_msg=f"{strategy} {name}")
+
+
+@settings(max_examples=40, deadline=None)
+@given(net_args, st.sampled_from(["feedforward", "recurrent"]), st.integers(1, 4))
+def test_reference_forward_matches_the_per_node_forward(args, mode, steps):
+    # the library's level-by-level reference against the tests' own node-by-node one
+    seed, n_in, n_hid, n_out, density = args
+    net = random_net(seed, n_in, n_hid, n_out, density, mode=mode)
+    X = np.random.default_rng(seed).normal(size=(5, n_in))
+    np.testing.assert_allclose(reference_forward(net, X, steps=steps),
+                               per_node_forward(net, X, steps), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["feedforward", "recurrent"])
+def test_reference_backward_matches_finite_differences(mode):
+    net = random_net(3, 2, 5, 2, 0.6, mode=mode)
+    rng = np.random.default_rng(0)
+    X, delta = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    dx, gw, gb = reference_backward(net, X, delta, steps=3)
+    W, b, h = net.matrix(), net.biases(), 1e-6
+
+    def loss(W=W, b=b, X=X):
+        return float(np.sum(delta * reference_forward(net.replace(W=W, biases=b), X, steps=3)))
+
+    def bump(a, idx):                          # (a + h e_idx, a - h e_idx)
+        up, down = a.copy(), a.copy()
+        up[idx] += h
+        down[idx] -= h
+        return up, down
+
+    num_w = [loss(W=Wp) - loss(W=Wm) for Wp, Wm in (bump(W, e) for e in zip(*np.nonzero(W)))]
+    non = [v for v in range(net.n_nodes) if v not in set(net.inputs.tolist())]
+    num_b = [loss(b=bp) - loss(b=bm) for bp, bm in (bump(b, v) for v in non)]
+    num_x = [loss(X=Xp) - loss(X=Xm) for Xp, Xm in (bump(X, i) for i in np.ndindex(X.shape))]
+    np.testing.assert_allclose(gw, np.array(num_w) / (2 * h), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, np.array(num_b) / (2 * h), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dx.ravel(), np.array(num_x) / (2 * h), rtol=1e-6, atol=1e-8)
+
+
+def test_reference_errors_name_the_argument():
+    net = GraphNetwork.random(2, 3, 2, 0.5, seed=0)
+    with pytest.raises(InputTypeError, match="reference_forward: net must be a GraphNetwork"):
+        reference_forward(net.matrix(), np.ones((1, 2)))
+    with pytest.raises(InputError, match="reference_forward: x has 3 columns"):
+        reference_forward(net, np.ones((1, 3)))
+    with pytest.raises(InputError, match="reference_backward: steps must be an int >= 1"):
+        reference_backward(net, np.ones((1, 2)), np.ones((1, 2)), steps=0)
+    with pytest.raises(InputError, match=r"reference_backward: delta has shape \(1, 3\)"):
+        reference_backward(net, np.ones((1, 2)), np.ones((1, 3)))
+
+
+def test_deep_dag_every_form_matches_the_reference():
+    # which form the cost model picks is not a contract; that every form agrees is
     net = deep_dag(300, seed=4, window=30)
-    X = np.random.default_rng(0).normal(size=(6, net.n_inputs))
-    expected = per_node_forward(net, X)
+    rng = np.random.default_rng(0)
+    X, delta = rng.normal(size=(6, net.n_inputs)), rng.normal(size=(6, net.n_outputs))
+    expected = reference_forward(net, X)
+    expected_grads = reference_backward(net, X, delta)
     plan = compile_plan(net)
-    assert {"range", "gather"} <= set(plan.kinds)
     assert len(plan.kinds) > 300 / 10                       # deep: a few nodes per level
-    for strategy in ("auto", "edge", "gather", "range"):
-        np.testing.assert_allclose(compile_plan(net, strategy=strategy)(X), expected,
-                                   rtol=0, atol=1e-12)
+    forms = list(rng.choice(["range", "gather", "edge"], len(plan.kinds)))
+    for strategy in ("auto", "dense", "edge", "gather", "range", forms):
+        plan = compile_plan(net, strategy=strategy)
+        y, cache = plan.forward(X)
+        np.testing.assert_allclose(y, expected, rtol=0, atol=1e-12)
+        for got, want in zip(plan.backward(cache, delta), expected_grads):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
 
 
 def test_work_is_proportional_to_the_edges_on_deep_sparse_graphs():
@@ -177,7 +253,7 @@ def test_work_is_proportional_to_the_edges_on_deep_sparse_graphs():
     assert terms[1] / terms[0] < 1.3 * sizes[1] / sizes[0], (terms, sizes)
 
 
-def test_wide_sparse_level_is_compiled_as_an_edge_list():
+def test_wide_sparse_level_costs_work_proportional_to_its_edges():
     rng = np.random.default_rng(0)
     n_in, n_out = 300, 200
     W = np.zeros((n_in + n_out, n_in + n_out))
@@ -185,10 +261,11 @@ def test_wide_sparse_level_is_compiled_as_an_edge_list():
         W[rng.choice(n_in, 3, replace=False), j] = rng.normal(size=3)
     net = GraphNetwork.from_matrix(W, range(n_in), range(n_in, n_in + n_out))
     plan = compile_plan(net)
-    assert plan.kinds == ("edge",)
-    assert plan.n_terms < 5 * (net.n_edges + n_out)
+    assert plan.n_terms < 5 * (net.n_edges + n_out)         # a dense block: 300 x 200 terms
     X = rng.normal(size=(4, n_in))
-    np.testing.assert_allclose(plan(X), per_node_forward(net, X), rtol=0, atol=1e-12)
+    for strategy in ("auto", "edge", "dense"):
+        np.testing.assert_allclose(compile_plan(net, strategy=strategy)(X),
+                                   reference_forward(net, X), rtol=0, atol=1e-12)
 
 
 # ------------------------------------------------------------------ finite differences
@@ -224,7 +301,8 @@ def test_gradcheck_recurrent_graphs_with_cycles_and_self_loops(steps, strategy, 
     assert net.cycles() and [4] in net.cycles()
     layer = GraphLayer(net, steps=steps, strategy=strategy)
     x = np.random.default_rng(seed).normal(size=(3, 2))
-    np.testing.assert_allclose(layer.output(x), per_node_forward(net, x, steps), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(layer.output(x), reference_forward(net, x, steps=steps), rtol=0,
+                               atol=1e-12)
     errors = check_layer(layer, x, seed=seed)
     assert max(errors.values()) < 1e-6, errors
 
@@ -329,7 +407,7 @@ def test_seed_example_runs_recurrent_and_reports_its_cycle_and_sink():
     assert plan.sinks.tolist() == [3]
     assert plan.unreachable.tolist() == [] and plan.dead_ends.tolist() == []
     X = np.array([[1.0], [-0.5], [0.0]])
-    np.testing.assert_allclose(plan(X), per_node_forward(net, X, 4), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(plan(X), reference_forward(net, X, steps=4), rtol=0, atol=1e-12)
     assert plan(X)[2, 0] == 0.0                               # zero in, zero biases: zero out
     summary = plan.summary()
     assert "sinks: [3]" in summary and "cycles: [[0, 1]]" in summary
@@ -506,5 +584,5 @@ def test_graph_model_and_forward_helpers():
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     assert model.summary((1, 6, 6)).splitlines()[3].split("->")[1].split()[0] == "(3,)"
     X = np.random.default_rng(0).normal(size=(5, 8))
-    np.testing.assert_allclose(forward(net, X), per_node_forward(net, X), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(forward(net, X), reference_forward(net, X), rtol=0, atol=1e-12)
     assert isinstance(compile_plan(net), Plan)
