@@ -44,6 +44,7 @@ from graphnet.errors import DivergenceError, InputError
 from graphnet.graph.execute import graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
+from graphnet.lab.budget import check_plan
 from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
@@ -51,6 +52,7 @@ from graphnet.lab.progress import RunDisplay, display_mode
 from graphnet.lab.schedule import _set_round, mutate
 from graphnet.lab.start import (Data, baseline_model, build_start, front_layers, load_data,
                                 load_front)
+from graphnet.lab.summary import summary_table, write_summary
 from graphnet.rng import Purpose, stream
 from graphnet.threads import limit_blas
 from graphnet.train import evaluate, fit
@@ -466,8 +468,6 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"run: workers must be an int >= 1, got {workers!r}")
     # an absurd plan (rounds = 10**9) is refused before a run directory exists
-    from graphnet.lab.budget import check_plan
-
     check_plan(cfg.values, len(cfg.models), yes=yes)
     if out is None:
         out = cfg.values.get("out") or os.path.join("runs", cfg.name)
@@ -486,8 +486,6 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
     if resuming:
         rd.check_same_config(run.path, cfg)
         if rd.is_finished(run.path, cfg):  # nothing to do: no redraw (``graphnet plot`` redraws)
-            from graphnet.lab.summary import summary_table
-
             return RunResult(run.path, True, cfg, summary_table(rd.read_metrics(run.path)),
                              time.perf_counter() - t0, already_complete=True)
     rd.atomic_write_text(run.config, cfg.to_toml())
@@ -517,27 +515,29 @@ def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, forc
     # "complete" goes into state.json only once the summary and the figures are written:
     # a run killed while plotting resumes and draws them
     monitor.write(False)
-    from graphnet.lab.summary import summary_table, write_summary
-
     table = []
     if complete:
         write_summary(run.path)
         if plots:
-            try:
-                from graphnet.lab.plots import plot_run
-            except ImportError:
-                plot_run = None
-            if plot_run is not None:
-                started = time.perf_counter()
-                plots_dir = os.path.join(run.path, "plots")
-                monitor.display.note(f"plotting figures into {plots_dir} ...")
-                figures = plot_run(run.path)
-                monitor.display.note(f"plotted {len(figures)} figures in "
-                                     f"{time.perf_counter() - started:.1f} s")
-                write_summary(run.path)  # again, now linking the figures
+            _draw(run, monitor)
         table = summary_table(rd.read_metrics(run.path))
         monitor.write(True)
     return RunResult(run.path, complete, cfg, table, time.perf_counter() - t0)
+
+
+def _draw(run: rd.RunDir, monitor: _Monitor) -> None:
+    """Draw the figures of a complete run, then link them from summary.md."""
+    # matplotlib is imported only when a run draws: jobs and --no-plots runs start faster
+    try:
+        from graphnet.lab.plots import plot_run
+    except ImportError:
+        return
+    started = time.perf_counter()
+    monitor.display.note(f"plotting figures into {run.plots} ...")
+    figures = plot_run(run.path)
+    monitor.display.note(f"plotted {len(figures)} figures in "
+                         f"{time.perf_counter() - started:.1f} s")
+    write_summary(run.path)  # again, now linking the figures
 
 
 def _run_pool(jobs: list, workers: int, monitor: _Monitor) -> None:
