@@ -927,3 +927,66 @@ class TestSerialisation:
             GraphNetwork.from_graphml(p)
         with pytest.raises(FileNotFoundError):
             GraphNetwork.from_graphml(tmp_path / "missing.graphml")
+
+
+class TestGraphLevelFunctions:
+    """The class's constructors, analysis and file methods are the graph-level functions."""
+
+    def test_constructors_are_the_generators(self):
+        from graphnet.graph import generators
+
+        W = [[0, 0, 0.5], [0, 0, -1.0], [0, 0, 0]]
+        assert GraphNetwork.from_matrix(W, [0, 1], [2]) == GraphNetwork(generators.from_matrix(W, [0, 1], [2]))
+        for mode in ("feedforward", "recurrent"):
+            assert GraphNetwork.random(2, 4, 2, 0.4, seed=3, mode=mode) == GraphNetwork(
+                generators.random(2, 4, 2, 0.4, seed=3, mode=mode)
+            )
+        assert GraphNetwork.layered([3, 4, 2], seed=1) == GraphNetwork(generators.layered([3, 4, 2], seed=1))
+        assert GraphNetwork.seed_example() == GraphNetwork(generators.seed_example())
+        with pytest.raises(CycleError, match="0 -> 1 -> 0"):
+            GraphNetwork(generators.seed_example(mode="feedforward"))
+
+    @given(random_args)
+    @settings(max_examples=15, deadline=None)
+    def test_methods_are_the_analysis_functions(self, args):
+        from graphnet.graph import analysis
+
+        n_in, n_hid, n_out, density, seed, mode = args
+        net = GraphNetwork.random(n_in, n_hid, n_out, density, seed=seed, mode=mode)
+        g = net.graph
+        for name in ("unreachable", "dead_ends", "sinks"):
+            assert np.array_equal(getattr(net, name)(), getattr(analysis, name)(g))
+        assert net.cycles(limit=5) == analysis.cycles(g, 5)
+        assert net.summary() == analysis.summary(g)
+        if mode == "feedforward":
+            assert np.array_equal(net.depths(), analysis.depths(g))
+            got = [lv.tolist() for lv in net.levels()]
+            assert got == [lv.tolist() for lv in analysis.levels(analysis.depths(g))]
+
+    def test_file_methods_are_the_formats(self, tmp_path):
+        from graphnet.graph import formats
+
+        net = GraphNetwork.random(2, 3, 2, 0.5, seed=5, mode="recurrent")
+        assert net.to_node_link() == formats.to_node_link(net.graph)
+        data = net.to_node_link()
+        assert GraphNetwork.from_node_link(data) == GraphNetwork(formats.from_node_link(data)) == net
+        net.to_graphml(tmp_path / "a.graphml")
+        formats.to_graphml(net.graph, tmp_path / "b.graphml")
+        assert (tmp_path / "a.graphml").read_bytes() == (tmp_path / "b.graphml").read_bytes()
+        back = GraphNetwork(formats.from_graphml(tmp_path / "b.graphml"))
+        assert GraphNetwork.from_graphml(tmp_path / "a.graphml") == back == net
+
+    def test_graph_level_modules_sit_below_the_class(self):
+        """generators, analysis, formats and _validate never import network.py (no circle)."""
+        import ast
+        import inspect
+
+        from graphnet.graph import _validate, analysis, formats, generators
+
+        for module in (_validate, analysis, formats, generators):
+            tree = ast.parse(inspect.getsource(module))
+            imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            imported |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                         for a in n.names}
+            above = ("graphnet.graph.network", "graphnet.graph.io")
+            assert not [m for m in imported if m.startswith(above)], module.__name__
