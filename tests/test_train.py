@@ -128,7 +128,7 @@ def test_cli_train_draws_independent_streams_for_split_init_and_shuffles(monkeyp
     import graphnet.data
     import graphnet.models
     import graphnet.train
-    from graphnet.lab.runner import load_data
+    from graphnet.lab.start import load_data
 
     seen = {}
 
