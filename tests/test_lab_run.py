@@ -19,6 +19,7 @@ from graphnet.lab import rundir as rd
 from graphnet.lab.config import load_config, parse_config, with_overrides
 from graphnet.lab.defaults import default_config
 from graphnet.lab.runner import run_experiment
+from graphnet.lab.summary import column_stats, mean_std, summary_table
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 EXPERIMENTS = os.path.join(ROOT, "experiments")
@@ -208,6 +209,25 @@ def test_snapshots_match_metrics_and_history(tiny_run):
             for a, b in zip(recs, recs[1:]):
                 assert b["edges_before"] == a["edges_after"]
             assert recs[-1]["edges_after"] == ends[("graph", seed, r)]["edges"]
+
+
+def test_mean_std_is_the_sample_statistics_bit_for_bit():
+    """summary.md's mean +- std: numpy's mean and std(ddof=1), 0 for one seed, nan for none."""
+    rng = np.random.default_rng(0)
+    for n in range(1, 40):
+        v = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4)
+        assert mean_std(list(v)) == (float(v.mean()), float(v.std(ddof=1)) if n > 1 else 0.0)
+    assert all(np.isnan(mean_std([])))
+
+
+def test_column_stats_skips_missing_values_per_column():
+    v = np.array([[1.0, np.nan, 2.0], [3.0, np.nan, np.nan], [5.0, np.nan, 4.0]])
+    mean, std, lo, hi, n = column_stats(v)
+    assert n.tolist() == [3, 0, 2]
+    assert (mean[0], std[0]) == mean_std([1.0, 3.0, 5.0])
+    assert (mean[2], std[2]) == mean_std([2.0, 4.0])
+    assert np.isnan([mean[1], std[1], lo[1], hi[1]]).all()
+    assert (lo[0], hi[0], lo[2], hi[2]) == (1.0, 5.0, 2.0, 4.0)
 
 
 def test_summary_lists_every_model(tiny_run):
@@ -430,8 +450,7 @@ def test_default_run_under_five_minutes(tmp_path, capsys):
                  "--no-progress"]) == 0
     elapsed = time.perf_counter() - start
     assert elapsed < 300, elapsed
-    table = {t["model"]: t for t in __import__("graphnet.lab.summary", fromlist=["x"])
-             .summary_table(rd.read_metrics(tmp_path / "default"))}
+    table = {t["model"]: t for t in summary_table(rd.read_metrics(tmp_path / "default"))}
     assert set(table) == {"graph", "fixed-graph", "mlp", "cnn"}
     printed = capsys.readouterr().out
     for model in table:
