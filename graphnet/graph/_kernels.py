@@ -282,23 +282,26 @@ class Workspace:
         m = z - a
         acts = tuple((Hout[r.first:r.stop], r.code) for r in lv.acts)
         if isinstance(lv, RangeLevel):
-            return RangeFw(self._block(self.blocks, lv.block, m, lv.cols), Hin[lv.r0:lv.r1],
-                           Hout[a:z], acts)
+            return RangeFw(block=self._block(self.blocks, lv.block, m, lv.cols),
+                           src=Hin[lv.r0:lv.r1], out=Hout[a:z], acts=acts)
         if isinstance(lv, RangeXLevel):
             ni, n_h = lv.n_x, lv.cols - lv.n_x
-            rest = None if n_h == 1 else Hin[lv.r0 + ni:lv.r1]   # None: only the bias row
-            return RangeXFw(self._block(self.blocks, lv.block, m, ni), slice(lv.r0, lv.r0 + ni),
-                            self._block(self.blocks, lv.block + m * ni, m, n_h), rest,
-                            Hout[a:z], acts)
+            return RangeXFw(block_x=self._block(self.blocks, lv.block, m, ni),
+                            cols_x=slice(lv.r0, lv.r0 + ni),
+                            block_h=self._block(self.blocks, lv.block + m * ni, m, n_h),
+                            rest=None if n_h == 1 else Hin[lv.r0 + ni:lv.r1],
+                            out=Hout[a:z], acts=acts)
         if isinstance(lv, GatherLevel):
-            return GatherFw(self._block(self.blocks, lv.block, m, lv.cols), lv.sources, Hin,
-                            Hout[a:z], acts)
+            return GatherFw(block=self._block(self.blocks, lv.block, m, lv.cols),
+                            sources=lv.sources, H=Hin, out=Hout[a:z], acts=acts)
         assert isinstance(lv, EdgeLevel)
-        buckets = tuple(EdgeFwBucket(self.ellw[bk.w_off:bk.w_off + (bk.z - bk.a) * bk.d]
-                                     .reshape(bk.z - bk.a, 1, bk.d),
-                                     bk.src, (bk.z - bk.a, bk.d, self.B), Hout[bk.a:bk.z, None])
-                        for bk in lv.fw)
-        return EdgeFw(buckets, Hin, acts)
+        buckets = []
+        for bk in lv.fw:
+            k = bk.z - bk.a
+            w = self.ellw[bk.w_off:bk.w_off + k * bk.d].reshape(k, 1, bk.d)
+            buckets.append(EdgeFwBucket(w=w, src=bk.src, shape=(k, bk.d, self.B),
+                                        out=Hout[bk.a:bk.z, None]))
+        return EdgeFw(buckets=tuple(buckets), H=Hin, acts=acts)
 
     def _bw(self, lv, Hin, Hout, dcur, dprev, writes):
         """The backward step of level ``lv``: dE/d(Hout) in ``dcur``, dE/d(Hin) to ``dprev``."""
@@ -307,35 +310,46 @@ class Workspace:
         dacts = tuple((dcur[r.first:r.stop], Hout[r.first:r.stop], r.code) for r in lv.acts)
         dz = dcur[a:z]
         if isinstance(lv, RangeLevel):
-            blk = self._block(self.blocks, lv.block, m, lv.cols)
-            return RangeBw(dz, dacts, self._block(self.gblocks, lv.block, m, lv.cols),
-                           Hin[lv.r0:lv.r1].T, blk.T, dprev[lv.r0:lv.r1], writes.h)
+            return RangeBw(dz=dz, dacts=dacts,
+                           gblock=self._block(self.gblocks, lv.block, m, lv.cols),
+                           srcT=Hin[lv.r0:lv.r1].T,
+                           blockT=self._block(self.blocks, lv.block, m, lv.cols).T,
+                           dsrc=dprev[lv.r0:lv.r1], write_h=writes.h)
         if isinstance(lv, RangeXLevel):
             r0, r1, ni = lv.r0, lv.r1, lv.n_x
             n_h, off_h = lv.cols - ni, lv.block + m * ni
             blk_h = self._block(self.blocks, off_h, m, n_h)
             gblk_h = self._block(self.gblocks, off_h, m, n_h)
             if n_h == 1:                                       # only the bias row
-                rest = (gblk_h[:, 0], self.ones, None, None, False)
+                rest = dict(gblock_h=gblk_h[:, 0], srcT_h=self.ones, blockT_h=None,
+                            dsrc_h=None, write_h=False)
             else:
-                rest = (gblk_h, Hin[r0 + ni:r1].T, blk_h.T, dprev[r0 + ni:r1], writes.h)
-            return RangeXBw(dz, dacts, self._block(self.gblocks, lv.block, m, ni),
-                            slice(r0, r0 + ni), self._block(self.blocks, lv.block, m, ni),
-                            writes.x, *rest)
+                rest = dict(gblock_h=gblk_h, srcT_h=Hin[r0 + ni:r1].T, blockT_h=blk_h.T,
+                            dsrc_h=dprev[r0 + ni:r1], write_h=writes.h)
+            return RangeXBw(dz=dz, dacts=dacts,
+                            gblock_x=self._block(self.gblocks, lv.block, m, ni),
+                            cols_x=slice(r0, r0 + ni),
+                            block_x=self._block(self.blocks, lv.block, m, ni),
+                            write_x=writes.x, **rest)
         if isinstance(lv, GatherLevel):
-            return GatherBw(dz, dacts, self._block(self.gblocks, lv.block, m, lv.cols),
-                            lv.sources, self._block(self.blocks, lv.block, m, lv.cols).T, dprev)
+            return GatherBw(dz=dz, dacts=dacts,
+                            gblock=self._block(self.gblocks, lv.block, m, lv.cols),
+                            sources=lv.sources,
+                            blockT=self._block(self.blocks, lv.block, m, lv.cols).T, dH=dprev)
         assert isinstance(lv, EdgeLevel)
-        grads = tuple(EdgeGrad(dcur[bk.a:bk.z, :, None],
-                               self.gellw[bk.w_off:bk.w_off + (bk.z - bk.a) * bk.d]
-                               .reshape(bk.z - bk.a, bk.d, 1))
-                      for bk in lv.fw)
-        scatters = tuple(EdgeScatter(bk.dst, (len(bk.src), bk.d, self.B),
-                                     self.bwts[bk.w_off:bk.w_off + len(bk.src) * bk.d]
-                                     .reshape(len(bk.src), 1, bk.d),
-                                     bk.src, (len(bk.src), self.B))
-                         for bk in lv.bw)
-        return EdgeBw(dz, dacts, grads, scatters, dcur, dprev)
+        grads = []
+        for bk in lv.fw:
+            k = bk.z - bk.a
+            grads.append(EdgeGrad(dz3=dcur[bk.a:bk.z, :, None],
+                                  gw=self.gellw[bk.w_off:bk.w_off + k * bk.d].reshape(k, bk.d, 1)))
+        scatters = []
+        for bk in lv.bw:
+            U = len(bk.src)
+            w = self.bwts[bk.w_off:bk.w_off + U * bk.d].reshape(U, 1, bk.d)
+            scatters.append(EdgeScatter(dst=bk.dst, shape=(U, bk.d, self.B), w=w, src=bk.src,
+                                        shape_src=(U, self.B)))
+        return EdgeBw(dz=dz, dacts=dacts, grads=tuple(grads), scatters=tuple(scatters),
+                      dcur=dcur, dprev=dprev)
 
 
 # ----------------------------------------------------------------------------------------

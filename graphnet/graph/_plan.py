@@ -254,7 +254,7 @@ def _runs(codes, start: int) -> tuple:
         while j < m and codes[j] == codes[k]:
             j += 1
         if codes[k] != 0:
-            runs.append(ActRun(start + k, start + j, int(codes[k])))
+            runs.append(ActRun(first=start + k, stop=start + j, code=int(codes[k])))
         k = j
     return tuple(runs)
 
@@ -326,7 +326,7 @@ def _compile_edge_level(b: _Builder, nodes, a, row_of, in_lists, bparam, codes, 
         # every source node has its row now: sources precede the level (or are in it, for
         # the recurrent step, whose rows were assigned above)
         rows = np.where(srcn >= 0, row_of[np.maximum(srcn, 0)], one).astype(np.intp)
-        fw.append(EdgeBucket(first, first + k, rows.ravel(), d, woff))
+        fw.append(EdgeBucket(a=first, z=first + k, src=rows.ravel(), d=d, w_off=woff))
         for i, v in enumerate(members):
             for j, u in enumerate(in_lists[v][0]):
                 entries.append((int(u), first + i, woff + i * d + 1 + j))
@@ -348,10 +348,10 @@ def _compile_edge_level(b: _Builder, nodes, a, row_of, in_lists, bparam, codes, 
                 fpos[i, :c] = pos[st:st + c]
             off = len(b.bwpos)
             b.bwpos.extend(fpos.ravel().tolist())
-            bw.append(SourceBucket(usrc[g].astype(np.intp), drow.ravel(), d, off))
+            bw.append(SourceBucket(src=usrc[g].astype(np.intp), dst=drow.ravel(), d=d, w_off=off))
     order = np.concatenate([members for _, members, _ in groups])
     acts = _runs(codes[order], a)
-    return EdgeLevel(a, a + len(nodes), acts, tuple(fw), tuple(bw))
+    return EdgeLevel(a=a, z=a + len(nodes), acts=acts, fw=tuple(fw), bw=tuple(bw))
 
 
 def _compile_level(b, nodes, a, row_of, in_lists, bparam, codes, close, one, n_rows,
@@ -405,8 +405,8 @@ def _compile_level(b, nodes, a, row_of, in_lists, bparam, codes, close, one, n_r
                             int(bparam[v])))
     off = b.add_block(m, cols, entries)
     if choice == "gather":
-        return GatherLevel(a, a + m, acts, S, off), "gather"
-    return RangeLevel(a, a + m, acts, r0, r1, off), "range"
+        return GatherLevel(a=a, z=a + m, acts=acts, sources=S, block=off), "gather"
+    return RangeLevel(a=a, z=a + m, acts=acts, r0=r0, r1=r1, block=off), "range"
 
 
 def _reads_input_rows(level, n_inputs: int) -> bool:
@@ -456,7 +456,7 @@ def _plan_writes(levels, n_rows, n_inputs, out_rows, x_rows):
         else:
             for bk in lv.bw:
                 touch(bk.src)
-        flags[k] = Writes(fx, fh)
+        flags[k] = Writes(x=fx, h=fh)
     if x_rows:
         touch(slice(0, n_inputs))
     runs, r = [], 0
@@ -523,8 +523,8 @@ def compile_program(net, src, dst, bias_nodes, levels, forms) -> Program:
         for k, lv in enumerate(records):
             if isinstance(lv, RangeLevel) and lv.r0 < nin:
                 b.split_block(lv.block, lv.z - lv.a, lv.cols, nin - lv.r0)
-                records[k] = RangeXLevel(lv.a, lv.z, lv.acts, lv.r0, lv.r1, lv.block,
-                                         nin - lv.r0)
+                records[k] = RangeXLevel(a=lv.a, z=lv.z, acts=lv.acts, r0=lv.r0, r1=lv.r1,
+                                         block=lv.block, n_x=nin - lv.r0)
     if recurrent:
         kinds = ["dense" if k == "range" else k for k in kinds]
     out_rows = row_of[net.outputs].astype(np.intp)
@@ -554,8 +554,8 @@ def compile_program(net, src, dst, bias_nodes, levels, forms) -> Program:
                 continue
             order = np.argsort(idx_all[sel], kind="stable")
             pos, idx = pos_all[sel][order], idx_all[sel][order] - lo
-            fills.append(Fill(table, pos, source,
-                              None if np.array_equal(idx, np.arange(hi - lo)) else idx))
+            whole = np.array_equal(idx, np.arange(hi - lo))
+            fills.append(Fill(table=table, pos=pos, source=source, idx=None if whole else idx))
     records = tuple(records)
     if recurrent:
         writes, zero_runs = None, [(0, n_rows)]
