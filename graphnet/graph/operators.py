@@ -38,18 +38,8 @@ from graphnet.errors import InputError
 from graphnet.graph.gate import _check_net, _finish, _finite, _index, _perm
 from graphnet.graph.network import GraphNetwork
 
-__all__ = [
-    "threshold",
-    "swap_columns",
-    "add_scaled_column",
-    "swap_rows",
-    "add_scaled_row",
-    "swap_nodes",
-    "permute_nodes",
-    "io_order",
-    "IOOrder",
-    "assign",
-]
+__all__ = ["threshold", "swap_columns", "add_scaled_column", "swap_rows", "add_scaled_row",
+           "permute_nodes", "swap_nodes", "io_order", "IOOrder", "assign"]
 
 
 # ----------------------------------------------------------------------------------------
