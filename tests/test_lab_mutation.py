@@ -8,7 +8,7 @@ from graphnet.graph.network import GraphNetwork
 from graphnet.graph.operators import threshold
 from graphnet.lab.config import parse_config
 from graphnet.lab.schedule import apply_entry, entry_args, mutate
-from graphnet.lab.start import _widen_seed_example, build_start, load_data
+from graphnet.lab.start import build_start, load_data
 from graphnet.rng import stream
 
 
@@ -131,8 +131,9 @@ def test_start_networks():
 
 def test_seed_example_widened_to_the_data():
     seed_net = GraphNetwork.seed_example()
-    assert _widen_seed_example(seed_net, 1, 1, np.random.default_rng(0)) == seed_net
-    wide = _widen_seed_example(seed_net, 3, 2, np.random.default_rng(0))
+    start = {"start": "seed_example", "mode": "recurrent", "activation": "keep", "steps": 5}
+    assert build_start(start, 1, 1, seed=0) == seed_net
+    wide = build_start(start, 3, 2, seed=0)
     W = wide.matrix()
     assert (W[:6, :6] == seed_net.matrix()).all()                  # the seed's graph kept
     assert wide.n_inputs == 3 and wide.n_outputs == 2 and wide.cycles() == [[0, 1]]
