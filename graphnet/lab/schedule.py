@@ -17,7 +17,7 @@ operator by name. An argument's value takes one of four forms:
 Arguments an entry does not give are drawn by the operator's sampler, which also gets the
 entry's sampler keywords (``k_max``, ``tries``, ...). :func:`mutate` applies a round's due
 entries, :func:`_set_round` is the ``set`` baseline's round, and the ``_check_*`` functions
-validate entries for :mod:`graphnet.lab.config`.
+validate entries for :mod:`graphnet.lab.sections`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import numpy as np
 from graphnet.errors import (GraphError, GraphnetError, InputError, InputTypeError,
                              OperatorError)
 from graphnet.graph.registry import SET_OPERATORS, apply, get_operator, set_step
+from graphnet.lab.checker import describe
 from graphnet.rng import Purpose, stream
 
 __all__ = ["operator_args", "entry_args", "apply_entry", "mutate"]
@@ -219,8 +220,8 @@ def _set_round(net, *, seed: int, round_: int, fraction: float, code: int) -> tu
 
 
 # ----------------------------------------------------------------------------- checking
-# ``c`` is the config's checker (graphnet.lab.config): fail, int, float, bool, choice,
-# int_list and describe, each raising ConfigError that names the file and the key.
+# ``c`` is the config's :class:`~graphnet.lab.checker.Checker`: fail, int, float, bool,
+# choice and int_list, each raising ConfigError that names the file and the key.
 
 
 def _check_keyword(c, where: str, keyword, value):
@@ -231,7 +232,7 @@ def _check_keyword(c, where: str, keyword, value):
         return c.int(value, where, low=1)
     if keyword.kind == "pair":
         if not isinstance(value, list) or len(value) != 2:
-            c.fail(where, f"expected a pair [lo, hi], got {c.describe(value)}")
+            c.fail(where, f"expected a pair [lo, hi], got {describe(value)}")
         return [c.float(v, f"{where}[{k}]") for k, v in enumerate(value)]
     return c.float(value, where)
 
@@ -256,10 +257,10 @@ def _check_arg(c, where: str, param, value):
             return {"start": num(value["start"], f"{where}.start"),
                     "step": num(value["step"], f"{where}.step")}
         forms = "{start, step}" + (" or {quantile}" if param.quantile else "")
-        c.fail(where, f"expected a number, [lo, hi] or a table {forms}, got {c.describe(value)}")
+        c.fail(where, f"expected a number, [lo, hi] or a table {forms}, got {describe(value)}")
     if isinstance(value, list):
         if len(value) != 2:
-            c.fail(where, f"expected a range [lo, hi] of two numbers, got {c.describe(value)}")
+            c.fail(where, f"expected a range [lo, hi] of two numbers, got {describe(value)}")
         lo, hi = (num(v, f"{where}[{k}]") for k, v in enumerate(value))
         if lo > hi:
             c.fail(where, f"expected lo <= hi, got [{value[0]}, {value[1]}]")
@@ -290,17 +291,17 @@ def _check_schedule(c, entries) -> list:
     """The ``[[mutation.schedule]]`` entries, resolved (canonical names, defaults filled)."""
     if not isinstance(entries, list):
         c.fail("[mutation] schedule", f"expected an array of tables [[mutation.schedule]], "
-                                      f"got {c.describe(entries)}")
+                                      f"got {describe(entries)}")
     out = []
     for k, e in enumerate(entries):
         where = f"[[mutation.schedule]] #{k + 1}"
         if not isinstance(e, dict):
-            c.fail(where, f"expected a table, got {c.describe(e)}")
+            c.fail(where, f"expected a table, got {describe(e)}")
         if "op" not in e:
             c.fail(f"{where} op", "missing: name the operator (a letter 'A'..'N' or a name)")
         op = e["op"]
         if not isinstance(op, str):
-            c.fail(f"{where} op", f"expected an operator letter or name, got {c.describe(op)}")
+            c.fail(f"{where} op", f"expected an operator letter or name, got {describe(op)}")
         try:
             spec = get_operator(op)
         except GraphnetError as exc:
