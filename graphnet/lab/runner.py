@@ -1,12 +1,16 @@
 """Running an experiment: mutate-then-train rounds, baselines, resume, parallel seeds.
 
-A run is a set of *jobs*, one per (seed, model). Each job trains its model for round 0,
-then for rounds 1..R applies the round's mutation (graph models) and trains again, the
-same number of epochs every round. After every round the job writes, atomically and in
-this order, the network snapshot, the checkpoint and its *part file* (the round's metrics
-rows, operator records and warnings, see :mod:`graphnet.lab.disconnect`): a part file on
-disk means the round is complete. The parent
-merges the part files into ``metrics.csv`` and ``history.jsonl`` in canonical order.
+A run is a set of *jobs*, one per (seed, model). Each job starts from what
+:mod:`graphnet.lab.start` builds (its seed's data, the start network or a baseline),
+trains its model for round 0, then for rounds 1..R applies the round's mutation (graph
+models, :mod:`graphnet.lab.schedule`) and trains again, the same number of epochs every
+round. One round (:func:`_run_round`) is: the candidate network, training, the test
+evaluation, accept or roll back, and the write. After every round the job writes,
+atomically and in this order (:meth:`graphnet.lab.rundir.RunDir.write_round`), the network
+snapshot, the checkpoint and its *part file* (the round's metrics rows, operator records
+and warnings, see :mod:`graphnet.lab.disconnect`): a part file on disk means the round is
+complete. The parent merges the part files into ``metrics.csv`` and ``history.jsonl`` in
+canonical order (:func:`graphnet.lab.rundir.merge_parts`).
 
 Determinism: every random stream comes from
 ``numpy.random.SeedSequence([seed, model_code, round, purpose, ...])`` (see
