@@ -47,6 +47,14 @@ def test_letters_agree_with_the_contracts():
         assert spec.contract is CONTRACTS.get(name, spec.contract)
 
 
+def test_the_algebra_names_the_same_arguments():
+    """graph.symbolic declares the matrix operators' arguments for sympy: the same names."""
+    from graphnet.graph.symbolic import OPERATOR_ARGS
+
+    for name, args in OPERATOR_ARGS.items():
+        assert args == tuple(p.name for p in OPERATORS[name].params), name
+
+
 def test_sampler_keywords_are_what_the_draw_functions_take():
     for name, spec in OPERATORS.items():
         keys = [k.name for k in spec.keywords]
