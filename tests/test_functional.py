@@ -11,6 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.signal import convolve2d, correlate2d
 
+from graphnet.core import activations as acts
 from graphnet.core import functional as F
 from graphnet.errors import InputError, InputTypeError
 from graphnet.rng import make_rng
@@ -408,60 +409,60 @@ class TestActivations:
         x = np.array([-3.0, -0.5, 0.5, 2.0])
         ref = {"sigmoid": 1 / (1 + np.exp(-x)), "tanh": np.tanh(x),
                "relu": np.where(x > 0, x, 0.0), "identity": x}[name]
-        act, _ = F.activation(name)
+        act, _ = acts.activation(name)
         np.testing.assert_allclose(act(x), ref, rtol=1e-15)
 
     @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
     def test_derivative_matches_finite_differences(self, name):
         # backward: d act / dx from the output o = act(x), against central differences
         x = np.array([-3.0, -0.7, 0.3, 2.0])          # away from relu's kink
-        act, dact = F.activation(name)
+        act, dact = acts.activation(name)
         eps = 1e-6
         fd = (act(x + eps) - act(x - eps)) / (2 * eps)
         np.testing.assert_allclose(dact(act(x)), fd, rtol=1e-7, atol=1e-9)
 
     def test_sigmoid_extremes_without_overflow(self):
-        out = F.sigmoid(np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0]))
+        out = acts.sigmoid(np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0]))
         assert np.all(np.isfinite(out))
         np.testing.assert_allclose(out, [0.0, np.exp(-40.0) / (1 + np.exp(-40.0)), 0.5,
                                          1 / (1 + np.exp(-40.0)), 1.0], rtol=1e-15)
 
     def test_sigmoid_integer_input(self):
         # regression: the result was cast back to the integer dtype (all 0 or 1)
-        out = F.sigmoid(np.array([0, 1, -2]))
+        out = acts.sigmoid(np.array([0, 1, -2]))
         assert out.dtype == np.float64
         np.testing.assert_allclose(out, 1 / (1 + np.exp(-np.array([0.0, 1.0, -2.0]))), rtol=1e-15)
 
     def test_float32_stays_float32(self):
         x = np.linspace(-2, 2, 5, dtype=np.float32)
-        for name in F.ACTIVATIONS:
-            act, dact = F.activation(name)
+        for name in acts.ACTIVATIONS:
+            act, dact = acts.activation(name)
             assert act(x).dtype == np.float32, name
             assert dact(act(x)).dtype == np.float32, name
-        assert F.softmax(x).dtype == np.float32
+        assert acts.softmax(x).dtype == np.float32
 
     @FAST
     @given(seed=seeds, shift=st.floats(-500, 500))
     def test_softmax(self, seed, shift):
         z = make_rng(seed).standard_normal((3, 4)) * 5
-        s = F.softmax(z)
+        s = acts.softmax(z)
         np.testing.assert_allclose(s.sum(axis=1), 1.0, rtol=1e-14)
         e = np.exp(z - z.max(axis=1, keepdims=True))
         np.testing.assert_allclose(s, e / e.sum(axis=1, keepdims=True), rtol=1e-14)
-        np.testing.assert_allclose(F.softmax(z + shift), s, rtol=1e-9, atol=1e-15)
-        np.testing.assert_allclose(F.softmax(z.T, axis=0), s.T, rtol=1e-14)
+        np.testing.assert_allclose(acts.softmax(z + shift), s, rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(acts.softmax(z.T, axis=0), s.T, rtol=1e-14)
 
     def test_dsoftmax_is_jacobian_diagonal(self):
         z = np.array([0.3, -1.2, 2.0])
-        s = F.softmax(z)
+        s = acts.softmax(z)
         eps = 1e-6
-        jac = np.stack([(F.softmax(z + eps * e) - F.softmax(z - eps * e)) / (2 * eps)
+        jac = np.stack([(acts.softmax(z + eps * e) - acts.softmax(z - eps * e)) / (2 * eps)
                         for e in np.eye(3)], axis=1)
-        np.testing.assert_allclose(F.dsoftmax(s), np.diag(jac), rtol=1e-7)
+        np.testing.assert_allclose(acts.dsoftmax(s), np.diag(jac), rtol=1e-7)
         # the seed's s - s^2 misses the off-diagonal terms -s_i s_j
         np.testing.assert_allclose(jac, np.diag(s) - np.outer(s, s), rtol=1e-7, atol=1e-10)
 
     @pytest.mark.parametrize("name", ["softmax", "gelu", "ReLU", ""])
     def test_unknown_activation(self, name):
         with pytest.raises(InputError, match=f"activation: expected one of .*got {name!r}"):
-            F.activation(name)
+            acts.activation(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphnet.audit.report import Finding, _verdict
+from graphnet.core import activations as acts
 from graphnet.core import functional as F
 from graphnet.core.gradcheck import numerical_gradient, relative_error
 from graphnet.core.layers import Conv2D, Dense, Flatten, Pool2D
@@ -27,7 +28,8 @@ def _fmt(x) -> str:
 def _check_activation_derivatives(rng):
     x = rng.standard_normal(7)
     rows, flags = [], []
-    for name, act, dact in (("sigmoid", F.sigmoid, F.dsigmoid), ("tanh", F.tanh, F.dtanh)):
+    for name, act, dact in (("sigmoid", acts.sigmoid, acts.dsigmoid),
+                            ("tanh", acts.tanh, acts.dtanh)):
         xs = x.copy()
         fd = np.array([numerical_gradient(lambda: float(act(xs[i])), xs[i:i + 1])[0]
                        for i in range(len(xs))])
@@ -41,15 +43,15 @@ def _check_activation_derivatives(rng):
 
 def _check_softmax_derivative(rng):
     x = rng.standard_normal(5)
-    s = F.softmax(x)
+    s = acts.softmax(x)
     jac = np.zeros((5, 5))
     for i in range(5):
         xs = x.copy()
-        jac[i] = numerical_gradient(lambda: float(F.softmax(xs)[i]), xs)  # row i: ds_i/dx
-    diag_err = relative_error(F.dsoftmax(s), np.diag(jac))
+        jac[i] = numerical_gradient(lambda: float(acts.softmax(xs)[i]), xs)  # row i: ds_i/dx
+    diag_err = relative_error(acts.dsoftmax(s), np.diag(jac))
     g = rng.standard_normal(5)                  # an upstream gradient dE/ds
     true_dx = jac.T @ g
-    elementwise_err = relative_error(F.dsoftmax(s) * g, true_dx)
+    elementwise_err = relative_error(acts.dsoftmax(s) * g, true_dx)
     flags = [diag_err < _TOL, elementwise_err < _TOL]
     return Finding(
         "dsoftmax", "MLP: activations",
@@ -71,19 +73,19 @@ def _seed_mlp_gradients(rng):
     def forward():
         os_ = [x]
         for th, b in zip(thetas, bs):
-            os_.append(F.sigmoid(th @ os_[-1] + b))
+            os_.append(acts.sigmoid(th @ os_[-1] + b))
         return os_
 
     def loss():
         return float(0.5 * np.sum((t - forward()[-1]) ** 2))   # E = 1/2 sum (t - o)^2
 
     os_ = forward()
-    delta = (os_[-1] - t) * F.dsigmoid(os_[-1])                # (o_Y - t) o phi'(n_Y)
+    delta = (os_[-1] - t) * acts.dsigmoid(os_[-1])                # (o_Y - t) o phi'(n_Y)
     grads = [None, None]
     for k in (1, 0):
         grads[k] = (delta @ os_[k].T, delta.copy())           # dE/dTheta = delta o_P^T; dE/db = delta
         if k:
-            delta = (thetas[k].T @ delta) * F.dsigmoid(os_[k])  # (Theta_R^T delta_R) o phi'(n_Q)
+            delta = (thetas[k].T @ delta) * acts.dsigmoid(os_[k])  # (Theta_R^T delta_R) o phi'(n_Q)
     errs = []
     for k in range(2):
         errs.append(relative_error(grads[k][0], numerical_gradient(loss, thetas[k])))
@@ -146,10 +148,10 @@ def _check_conv_gradients(rng):
     R = rng.standard_normal((4, 5))
 
     def loss():
-        return float(np.sum(R * F.sigmoid(F.conv2d(X, theta, "valid") + b[0])))
+        return float(np.sum(R * acts.sigmoid(F.conv2d(X, theta, "valid") + b[0])))
 
-    O = F.sigmoid(F.conv2d(X, theta, "valid") + b[0])
-    delta = R * F.dsigmoid(O)                                       # Delta_p
+    O = acts.sigmoid(F.conv2d(X, theta, "valid") + b[0])
+    delta = R * acts.dsigmoid(O)                                       # Delta_p
     d_theta = F.rot180(F.conv2d(X, F.rot180(delta), "valid"))       # rot180(X *v rot180(Delta))
     d_b = delta.sum()                                               # sum_uv Delta
     d_x = F.conv2d(delta, F.rot180(theta), "full")                  # Delta *f rot180(Theta)
@@ -206,9 +208,9 @@ def _check_softmax_compatible(rng):
     loss = CrossEntropy()
 
     def f():
-        return loss(F.softmax(z), t)
+        return loss(acts.softmax(z), t)
 
-    err = relative_error(loss.softmax_delta(F.softmax(z), t), numerical_gradient(f, z))
+    err = relative_error(loss.softmax_delta(acts.softmax(z), t), numerical_gradient(f, z))
     return Finding("softmax-bp", "Softmax",
                    "the softmax gradient is compatible with the MLP's back propagation "
                    "(with cross-entropy the output delta is p - t)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphnet._checks import check_dtype
+from graphnet.core import activations as acts
 from graphnet.core import functional as F
 from graphnet.errors import InputError, InputTypeError
 from graphnet.rng import make_rng
@@ -168,7 +169,7 @@ class Conv2D(Layer):
             raise InputError(f"{where}: padding must be a non-negative int, got {padding!r}")
         self.padding = int(padding)
         self.activation = activation
-        self._act, self._dact = F.activation(activation)
+        self._act, self._dact = acts.activation(activation)
         self.dtype = check_dtype(dtype, where)
         p, q = self.kernel_size
         scheme = _resolve_init(init, activation, where)
@@ -394,7 +395,7 @@ class Dense(Layer):
         self.n_in = _check_positive_int(n_in, "n_in", "Dense")
         self.n_out = _check_positive_int(n_out, "n_out", "Dense")
         self.activation = activation
-        self._act, self._dact = F.activation(activation)
+        self._act, self._dact = acts.activation(activation)
         self.dtype = check_dtype(dtype, "Dense")
         scheme = _resolve_init(init, activation, "Dense")
         self.params["W"] = init_weights((self.n_in, self.n_out), self.n_in, self.n_out, scheme, rng,
@@ -450,7 +451,7 @@ class Softmax(Layer):
     def output(self, x):
         """Forward pass: ``x`` (n, k) -> probabilities (n, k)."""
         x = _check_input(x, 2, "Softmax.output")
-        s = F.softmax(x, axis=1)
+        s = acts.softmax(x, axis=1)
         self._cache = s
         return s
 

@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from graphnet._checks import is_int, is_real
-from graphnet.core import functional as F
+from graphnet.core import activations as acts
 from graphnet.errors import CycleError, GraphError, InputError, InputTypeError
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
 
 ROLES = ("input", "hidden", "output")
 # the core's one list of activation names, in its order: ("tanh", "sigmoid", "relu", "identity")
-ACTIVATIONS = tuple(F.ACTIVATIONS)
+ACTIVATIONS = tuple(acts.ACTIVATIONS)
 MODES = ("feedforward", "recurrent")
 
 _PREFIX = {"input": "x", "hidden": "h", "output": "y"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphnet._checks import check_batch, check_steps
-from graphnet.core.functional import activation
+from graphnet.core.activations import activation
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.network import GraphNetwork
 
