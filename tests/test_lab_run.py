@@ -357,6 +357,26 @@ def test_existing_dir_is_refused_then_forced(tmp_path):
     assert rows_without_time(out) == before
 
 
+def test_a_run_written_before_a_key_existed_resumes(tmp_path):
+    # a run of an older graphnet has no [mutation] on_disconnected in its config.toml
+    cfg = parse_config(XOR_SMALL.replace("epochs = 150", "epochs = 2"), source="x.toml")
+    out = tmp_path / "x"
+    run_experiment(cfg, out, stop_after_round=0, progress=False, plots=False)
+    before = rows_without_time(out)
+    config_toml = out / "config.toml"
+    text = config_toml.read_text()
+    assert 'on_disconnected = "warn"\n' in text
+    config_toml.write_text(text.replace('on_disconnected = "warn"\n', ""))
+    res = run_experiment(cfg, out, resume=True, progress=False, plots=False)
+    after = rows_without_time(out)
+    assert res.complete and len(after) > len(before)
+    assert all(row in after for row in before)     # round 0 kept, the rest trained
+    # a real difference is still refused
+    config_toml.write_text(text.replace('on_disconnected = "warn"', 'on_disconnected = "stop"'))
+    with pytest.raises(InputError, match="differs from the config given"):
+        run_experiment(cfg, out, resume=True, progress=False, plots=False)
+
+
 def test_if_better_rolls_back(tmp_path):
     cfg = parse_config(XOR_SMALL, source="xor-small.toml")
     run_experiment(cfg, tmp_path / "ib", progress=False, plots=False)

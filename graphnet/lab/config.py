@@ -237,6 +237,29 @@ class Config:
         """The resolved config as TOML text (see :func:`graphnet.lab.tomlfile.dumps_toml`)."""
         return dumps_toml(self.values)
 
+    def matches(self, toml_text: str) -> bool:
+        """Whether a resolved config that graphnet wrote (a run's config.toml) is this one.
+
+        The text is resolved again with today's defaults, so a run written before a key
+        existed (e.g. ``[mutation] on_disconnected``) still matches a config that uses that
+        key's default; any other difference does not match.
+
+        Examples
+        --------
+        >>> cfg = parse_config('[data]\\ndataset = "xor"')
+        >>> old = cfg.to_toml().replace('on_disconnected = "warn"\\n', "")
+        >>> cfg.matches(old), cfg.matches(old.replace("rounds = 3", "rounds = 4"))
+        (True, False)
+        """
+        if tomllib.loads(toml_text) == tomllib.loads(self.to_toml()):
+            return True
+        try:
+            other = parse_config(toml_text, source="config.toml", base_dir=self.base_dir,
+                                 name=self.values["name"])
+        except ConfigError:
+            return False
+        return other.values == self.values
+
 
 # ----------------------------------------------------------------------------- whole config
 

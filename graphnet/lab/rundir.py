@@ -36,7 +36,6 @@ import io
 import json
 import os
 import re
-import tomllib
 
 import numpy as np
 
@@ -350,6 +349,9 @@ def merge_parts(run_dir, config) -> tuple[int, int]:
 def check_same_config(run_dir, config) -> None:
     """Refuse to resume a run with another config than its ``config.toml``.
 
+    ``config.matches`` decides (:meth:`graphnet.lab.config.Config.matches`): a run written
+    before a key existed still resumes when the config uses that key's default.
+
     Raises
     ------
     InputError
@@ -359,8 +361,8 @@ def check_same_config(run_dir, config) -> None:
     if not os.path.exists(run.config):
         return
     with open(run.config, encoding="utf-8") as fh:
-        stored = tomllib.loads(fh.read())
-    if stored != tomllib.loads(config.to_toml()):
+        stored = fh.read()
+    if not config.matches(stored):
         raise InputError(f"run: {run.config} differs from the config given; resume needs the "
                          f"same config (use --force to start over or another --out)")
 
