@@ -150,7 +150,7 @@ from dataclasses import dataclass, field
 from graphnet.errors import ConfigError, CycleError, GraphnetError
 from graphnet.lab.budget import check_memory
 from graphnet.lab.checker import Checker
-from graphnet.lab.schedule import _dry_run_schedule
+from graphnet.lab.schedule import dry_run_schedule
 from graphnet.lab.sections import DEFAULTS, check_sections
 from graphnet.lab.start import build_start
 from graphnet.lab.tomlfile import dumps_toml
@@ -290,7 +290,7 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
     sizes_key = "[network] sizes" if "sizes" in raw.get("network", {}) else "[network] hidden"
     check_memory(v, info, c.fail, sizes_key=sizes_key)
     net = _check_buildable(c, v, info)
-    _dry_run_schedule(c, v["mutation"]["schedule"], net, v["mutation"]["repair"])
+    dry_run_schedule(c, v["mutation"]["schedule"], net, v["mutation"]["repair"])
     return v, info
 
 

@@ -53,7 +53,7 @@ from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
 from graphnet.lab.progress import RunDisplay, display_mode
-from graphnet.lab.schedule import _set_round, mutate
+from graphnet.lab.schedule import set_round, mutate
 from graphnet.lab.start import (Data, baseline_model, build_start, front_layers, load_data,
                                 load_front)
 from graphnet.lab.summary import summary_table, write_summary
@@ -164,7 +164,7 @@ def _candidate(job: _Job, live: _Live, r: int, report) -> tuple:
         candidate, records = mutate(live.net, v["mutation"]["schedule"], seed=seed, round_=r,
                                     repair=v["mutation"]["repair"], code=MODEL_CODES["graph"])
     else:
-        candidate, records = _set_round(live.net, seed=seed, round_=r,
+        candidate, records = set_round(live.net, seed=seed, round_=r,
                                         fraction=v["baselines"]["set_fraction"],
                                         code=MODEL_CODES["set"])
     # raises for on_disconnected = "stop": nothing of round r is written yet

@@ -16,7 +16,7 @@ operator by name. An argument's value takes one of four forms:
 
 Arguments an entry does not give are drawn by the operator's sampler, which also gets the
 entry's sampler keywords (``k_max``, ``tries``, ...). :func:`mutate` applies a round's due
-entries, :func:`_set_round` is the ``set`` baseline's round, and the ``_check_*`` functions
+entries, :func:`set_round` is the ``set`` baseline's round, and the ``check_*`` functions
 validate entries for :mod:`graphnet.lab.sections`.
 """
 
@@ -30,7 +30,8 @@ from graphnet.graph.registry import SET_OPERATORS, apply, get_operator, set_step
 from graphnet.lab.checker import describe
 from graphnet.rng import Purpose, stream
 
-__all__ = ["operator_args", "entry_args", "apply_entry", "mutate"]
+__all__ = ["operator_args", "entry_args", "apply_entry", "mutate", "set_round", "check_schedule",
+           "dry_run_schedule", "check_set_baseline"]
 
 #: The keys of a schedule entry that are not operator arguments.
 _ENTRY_KEYS = ("op", "every", "start", "p", "count")
@@ -212,7 +213,7 @@ def mutate(net, schedule: list, *, seed: int, round_: int, repair: bool = True,
     return net, records
 
 
-def _set_round(net, *, seed: int, round_: int, fraction: float, code: int) -> tuple:
+def set_round(net, *, seed: int, round_: int, fraction: float, code: int) -> tuple:
     """SET's round for the model of stream code ``code``: prune, then regrow as many."""
     rng = stream(seed, code, round_, Purpose.MUTATE)
     grown, (rec1, rec2) = set_step(net, fraction, rng)
@@ -287,7 +288,7 @@ def _check_bounds(c, where: str, param, value):
             c.fail(where, f"a {param.noun} must be in [{param.low}, {param.high}], got {value}")
 
 
-def _check_schedule(c, entries) -> list:
+def check_schedule(c, entries) -> list:
     """The ``[[mutation.schedule]]`` entries, resolved (canonical names, defaults filled)."""
     if not isinstance(entries, list):
         c.fail("[mutation] schedule", f"expected an array of tables [[mutation.schedule]], "
@@ -332,7 +333,7 @@ def _check_schedule(c, entries) -> list:
     return out
 
 
-def _dry_run_schedule(c, schedule: list, net, repair: bool):
+def dry_run_schedule(c, schedule: list, net, repair: bool):
     """Apply every entry once to the start network so a bad argument fails now.
 
     Only argument errors (InputError, InputTypeError) are config errors; an operator
@@ -347,7 +348,7 @@ def _dry_run_schedule(c, schedule: list, net, repair: bool):
             pass
 
 
-def _check_set_baseline(c, where: str):
+def check_set_baseline(c, where: str):
     """The ``set`` baseline needs SET's operators in the registry."""
     for n in SET_OPERATORS:
         try:

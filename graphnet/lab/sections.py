@@ -18,7 +18,7 @@ from graphnet.graph.network import ACTIVATIONS, MODES
 from graphnet.idxfiles import SCALES
 from graphnet.lab.checker import Checker, describe
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
-from graphnet.lab.schedule import _check_schedule, _check_set_baseline
+from graphnet.lab.schedule import check_schedule, check_set_baseline
 from graphnet.lab.start import front_output_size, read_network
 from graphnet.models import recipe
 
@@ -86,7 +86,7 @@ def check_sections(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     v["mutation"] = _check_mutation(c, raw, data)
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
     if "set" in v["baselines"]["models"]:
-        _check_set_baseline(c, "[baselines] models")
+        check_set_baseline(c, "[baselines] models")
     return v, info
 
 
@@ -285,7 +285,7 @@ def _check_mutation(c: Checker, raw: dict, data: dict) -> dict:
         "repair": c.bool(m.get("repair", d["repair"]), "[mutation] repair"),
         "on_disconnected": c.choice(m.get("on_disconnected", d["on_disconnected"]),
                                     _ON_DISCONNECTED, "[mutation] on_disconnected"),
-        "schedule": _check_schedule(c, m.get("schedule", [])),
+        "schedule": check_schedule(c, m.get("schedule", [])),
     }
 
 
