@@ -34,7 +34,7 @@ import numpy as np
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph._cost import buckets, choose_form
 
-__all__ = ["STRATEGIES", "FORMS", "check_strategy", "ACT_CODES", "ActRun", "RangeLevel",
+__all__ = ["STRATEGIES", "FORMS", "check_strategy", "check_params", "ACT_CODES", "ActRun", "RangeLevel",
            "RangeXLevel", "GatherLevel", "EdgeBucket", "SourceBucket", "EdgeLevel", "Writes",
            "Fill", "Program", "compile_program"]
 
@@ -239,6 +239,23 @@ def check_strategy(net, strategy, where):
         raise InputTypeError(f"{where}: strategy must be a str or a sequence of str, "
                              f"got {type(strategy).__name__}")
     return strategy
+
+
+def check_params(w, b, n_w: int, n_b: int, where):
+    """``(w, b)`` if both are float32/float64 vectors of one dtype and of sizes n_w, n_b."""
+    if w is None or b is None:
+        raise InputError(f"{where}: pass both w and b, or neither (the network's own)")
+    for name, arr, size in (("w", w, n_w), ("b", b, n_b)):
+        if not isinstance(arr, np.ndarray) or arr.dtype.type not in (np.float32, np.float64):
+            got = f"dtype {arr.dtype}" if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise InputTypeError(f"{where}: {name} must be a float32 or float64 ndarray, "
+                                 f"got {got}")
+        if arr.shape != (size,):
+            raise InputError(f"{where}: {name} must have shape ({size},), got {arr.shape}")
+    if w.dtype != b.dtype:
+        raise InputTypeError(f"{where}: w and b must share a dtype, got {w.dtype} and "
+                             f"{b.dtype}")
+    return w, b
 
 
 # ----------------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ the argument checks of the array constructors.
 every graph it stores, so no invalid network is ever built. The ``as_*`` helpers turn the
 arrays and lists given to ``GraphNetwork.from_matrix`` / ``replace`` / ``with_params`` into
 checked copies, naming the argument in every error.
+
+An edge carries ``weight`` and, optionally, ``trainable`` (a bool, default true): a fixed
+edge (``trainable = false``) is one whose weight training never changes, e.g. a residual
+connection. The canonical graph stores the key only on fixed edges.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ __all__ = [
     "index_list",
     "check_mode",
     "graph_from_arrays",
+    "fixed_from",
+    "mark_fixed",
+    "trained_params",
 ]
 
 ROLES = ("input", "hidden", "output")
@@ -117,7 +124,7 @@ def validate(graph) -> nx.DiGraph:
             bias, act = 0.0, "identity"
         attrs.append({"role": role, "bias": float(bias), "activation": act, "name": name})
 
-    edges = []
+    edges, fixed = [], []
     adj = graph.adj
     for u in range(n):
         for v, data in sorted(adj[u].items(), key=lambda item: int(item[0])):
@@ -142,12 +149,21 @@ def validate(graph) -> nx.DiGraph:
                 raise GraphError(
                     f"edge {u} -> {v} enters input node {v} ({attrs[v]['name']!r})"
                 )
+            trainable = data.get("trainable", True)
+            if not isinstance(trainable, (bool, np.bool_)):
+                raise GraphError(
+                    f"edge {u} -> {v}: trainable must be a bool, got {trainable!r}"
+                )
             edges.append((u, v, float(w)))
+            if not trainable:
+                fixed.append((u, v))
 
     g = nx.DiGraph(mode=mode)
     for i, a in enumerate(attrs):
         g.add_node(i, **a)
     g.add_weighted_edges_from(edges)
+    for u, v in fixed:  # stored only where false: an edge without the key is trainable
+        g.edges[u, v]["trainable"] = False
 
     if mode == "feedforward" and not nx.is_directed_acyclic_graph(g):
         cycle = _first_cycle(g)
@@ -253,8 +269,9 @@ def check_mode(mode, where: str) -> str:
     return mode
 
 
-def graph_from_arrays(W, roles, biases, activations, names, mode) -> nx.DiGraph:
-    """The DiGraph of checked arrays (edges row-major); GraphNetwork validates it."""
+def graph_from_arrays(W, roles, biases, activations, names, mode, fixed=None) -> nx.DiGraph:
+    """The DiGraph of checked arrays (edges row-major, ``fixed``: a checked mask or None);
+    GraphNetwork validates it."""
     n = W.shape[0]
     g = nx.DiGraph(mode=mode)
     for i in range(n):
@@ -264,4 +281,77 @@ def graph_from_arrays(W, roles, biases, activations, names, mode) -> nx.DiGraph:
         g.add_node(i, **attrs)
     rows, cols = np.nonzero(W)  # row-major: edges come out sorted
     g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), W[rows, cols].tolist()))
+    if fixed is not None:
+        mark_fixed(g, fixed)
     return g
+
+
+def mark_fixed(g: nx.DiGraph, fixed: np.ndarray) -> None:
+    """Set ``trainable = False`` on the edges of ``g`` where the checked mask is True."""
+    for u, v in np.argwhere(fixed).tolist():
+        g.edges[u, v]["trainable"] = False
+
+
+def fixed_from(fixed, W, where: str, keep=None) -> np.ndarray:
+    """``fixed`` as a bool (n, n) copy that is True only at edges of ``W`` (non-zero entries).
+
+    A fixed edge is an edge whose weight training never changes (``trainable = false``);
+    a True where ``W`` has no edge is an error, not silently dropped. ``fixed`` None: the
+    mask ``keep`` (a network's, of any size) where the same ``(i, j)`` is an edge of ``W``.
+    """
+    if fixed is None:
+        m, k = W.shape[0], min(W.shape[0], keep.shape[0])
+        F = np.zeros((m, m), dtype=bool)
+        F[:k, :k] = keep[:k, :k] & (W[:k, :k] != 0)
+        return F
+    try:
+        F = np.asarray(fixed)
+    except ValueError as exc:
+        raise GraphError(f"{where}: fixed must be a boolean matrix; could not read it ({exc})") \
+            from exc
+    if F.dtype != np.bool_:
+        raise InputTypeError(f"{where}: fixed: expected a boolean matrix (True = fixed edge), "
+                             f"got dtype {F.dtype}")
+    if F.shape != W.shape:
+        raise GraphError(f"{where}: fixed must have the shape of W {W.shape}, got {F.shape}")
+    stray = F & (W == 0)
+    if stray.any():
+        i, j = (int(x) for x in np.argwhere(stray)[0])
+        raise GraphError(f"{where}: fixed[{i}, {j}] is True but W[{i}, {j}] == 0; only an "
+                         f"edge can be fixed")
+    return F.copy()
+
+
+def trained_params(W, b, W0, fixed, inputs, names) -> tuple:
+    """Checked copies of trained ``W``, ``b`` for a network with weights ``W0`` (``with_params``).
+
+    Training never creates an edge (``W`` is 0 where ``W0`` is), never moves a fixed edge
+    (``W == W0`` where ``fixed``), and input biases stay 0; GraphError names the first entry
+    in row-major order that breaks a rule.
+    """
+    n = W0.shape[0]
+    W = as_matrix(W, "W")
+    if W.shape != (n, n):
+        raise GraphError(f"with_params: W must have shape ({n}, {n}), got {W.shape}")
+    new = (W != 0) & (W0 == 0)
+    if new.any():
+        i, j = (int(x) for x in np.argwhere(new)[0])
+        raise GraphError(
+            f"with_params: W[{i}, {j}] = {float(W[i, j])!r} but there is no edge "
+            f"{i} -> {j}; training never creates an edge"
+        )
+    moved = fixed & (W != W0)
+    if moved.any():
+        i, j = (int(x) for x in np.argwhere(moved)[0])
+        raise GraphError(
+            f"with_params: W[{i}, {j}] = {float(W[i, j])!r} but the edge {i} -> {j} is fixed "
+            f"at {float(W0[i, j])!r}; training never changes a fixed edge"
+        )
+    b = as_vector(b, n, "b")
+    for i in inputs:
+        if b[i] != 0:
+            raise GraphError(
+                f"with_params: b[{i}] = {float(b[i])!r} but node {i} ({names[i]!r}) "
+                f"is an input; input biases must be 0"
+            )
+    return W, b

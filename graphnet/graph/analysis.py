@@ -247,14 +247,19 @@ def summary(g: nx.DiGraph) -> str:
     roles = _roles(g)
     n_inputs = roles.count("input")
     n_edges = g.number_of_edges()
+    fixed = [(u, v) for u, v, t in g.edges(data="trainable", default=True) if t is False]
     lines = [
         f"GraphNetwork ({mode})",
         f"nodes: {n} (inputs {n_inputs}, hidden {roles.count('hidden')}, "
         f"outputs {roles.count('output')})",
         f"edges: {n_edges} (density {n_edges / (n * n):.3g} of the "
         f"{n * n} entries of W)",
-        f"parameters: {n_edges + n - n_inputs}",
+        f"parameters: {n_edges - len(fixed) + n - n_inputs}",
     ]
+    if fixed:  # weights training never changes: not parameters
+        more = ", ..." if len(fixed) > 10 else ""
+        lines.append(f"fixed edges: {len(fixed)} (never trained): "
+                     + ", ".join(f"{u} -> {v}" for u, v in fixed[:10]) + more)
     if mode == "feedforward":
         lines.append(f"depth: {int(depths(g).max())}")
     lines.append(f"unreachable: {_describe(g, unreachable(g))}")

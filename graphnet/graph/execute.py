@@ -20,7 +20,9 @@ Feedforward mode
     is ~ the number of edges (sparse, wide levels).
 
     Gradients exist only for existing edges: the weight parameter is the vector of edge
-    weights, in ``net.edges()`` order; training never creates an edge.
+    weights, in ``net.edges()`` order; training never creates an edge. A fixed edge
+    (``trainable = False``) gets the gradient exactly 0, and :class:`GraphLayer` keeps it
+    out of its parameters altogether, so no optimizer (weight decay included) moves it.
 
 Recurrent mode
     All non-input nodes update together for ``T = steps`` steps with the input nodes held
@@ -48,7 +50,7 @@ from graphnet.core.layers import Layer, Softmax
 from graphnet.core.model import Sequential
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph._kernels import Cache, Workspace
-from graphnet.graph._plan import STRATEGIES, check_strategy, compile_program
+from graphnet.graph._plan import STRATEGIES, check_params, check_strategy, compile_program
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["Plan", "compile_plan", "GraphLayer", "forward", "graph_model", "STRATEGIES"]
@@ -82,6 +84,8 @@ class Plan:
         ``outputs[k]``.
     edge_src, edge_dst : ndarray of int, shape (n_edges,)
         The edges in ``net.edges()`` order: the order of the weight vector.
+    trainable : ndarray of bool, shape (n_edges,)
+        False at the fixed edges, whose gradient is always exactly 0.
     bias_nodes : ndarray of int, shape (n_nodes - n_inputs,)
         The non-input nodes, ascending: the order of the bias vector.
     levels : list of ndarray of int
@@ -143,6 +147,7 @@ class Plan:
         is_input[self.inputs] = True
         self.bias_nodes = np.flatnonzero(~is_input)
         self.n_params = E + int(self.bias_nodes.size)
+        self.trainable = ~net.fixed_mask()[src, dst]
         self._w0 = W[src, dst]
         self._b0 = net.biases()[self.bias_nodes]
         recurrent = self.mode == "recurrent"
@@ -183,19 +188,7 @@ class Plan:
         if w is None and b is None:
             dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
             return self._w0.astype(dt), self._b0.astype(dt)
-        if w is None or b is None:
-            raise InputError(f"{where}: pass both w and b, or neither (the network's own)")
-        for name, arr, size in (("w", w, self.n_edges), ("b", b, self.n_params - self.n_edges)):
-            if not isinstance(arr, np.ndarray) or arr.dtype.type not in (np.float32, np.float64):
-                got = f"dtype {arr.dtype}" if isinstance(arr, np.ndarray) else type(arr).__name__
-                raise InputTypeError(f"{where}: {name} must be a float32 or float64 ndarray, "
-                                     f"got {got}")
-            if arr.shape != (size,):
-                raise InputError(f"{where}: {name} must have shape ({size},), got {arr.shape}")
-        if w.dtype != b.dtype:
-            raise InputTypeError(f"{where}: w and b must share a dtype, got {w.dtype} and "
-                                 f"{b.dtype}")
-        return w, b
+        return check_params(w, b, self.n_edges, self.n_params - self.n_edges, where)
 
     # ------------------------------------------------------------------ execution
 
@@ -281,7 +274,7 @@ class Plan:
         dx : ndarray of shape (batch, n_inputs) or None
             dE/d(x).
         gw : ndarray of shape (n_edges,)
-            dE/d(edge weights), ``net.edges()`` order.
+            dE/d(edge weights), ``net.edges()`` order; exactly 0 at the fixed edges.
         gb : ndarray of shape (n_nodes - n_inputs,)
             dE/d(biases of ``bias_nodes``).
 
@@ -316,7 +309,9 @@ class Plan:
         if cache.gen != ws.gen:                               # buffers reused since: redo
             ws.forward(cache.x, *cache.params)
             cache.gen = ws.gen
-        return ws.backward(cache.x, delta, input_grad)
+        dx, gw, gb = ws.backward(cache.x, delta, input_grad)
+        gw[~self.trainable] = 0                               # a fixed edge never learns
+        return dx, gw, gb
 
     # ------------------------------------------------------------------ reports
 
@@ -450,9 +445,9 @@ class GraphLayer(Layer):
     Attributes
     ----------
     params : dict
-        ``"w"``: the edge weights, shape (n_edges,), in ``net.edges()`` order;
-        ``"b"``: the biases of the non-input nodes (ascending node order), shape
-        (n_nodes - n_inputs,).
+        ``"w"``: the weights of the trainable edges, in ``net.edges()`` order (the fixed
+        edges are constants of the layer, never parameters); ``"b"``: the biases of the
+        non-input nodes (ascending node order), shape (n_nodes - n_inputs,).
     grads : dict
         Same keys, set by :meth:`backpropagate`.
     net : GraphNetwork
@@ -476,7 +471,10 @@ class GraphLayer(Layer):
         self.plan = compile_plan(net, steps=steps, strategy=strategy)
         self.net = net
         w, b = self.plan.initial_params(self.dtype)
-        self.params["w"] = w
+        # with fixed edges: the full weight vector, the trainable ones written in per pass
+        self._train = None if self.plan.trainable.all() else np.flatnonzero(self.plan.trainable)
+        self._w_all = w
+        self.params["w"] = w if self._train is None else w[self._train]
         self.params["b"] = b
 
     @property
@@ -506,8 +504,11 @@ class GraphLayer(Layer):
         >>> layer.output(np.ones((3, 2))).dtype
         dtype('float32')
         """
-        y, self._cache = self.plan.forward(x, self.params["w"], self.params["b"],
-                                           _where="GraphLayer.output")
+        w = self.params["w"]
+        if self._train is not None:
+            self._w_all[self._train] = w
+            w = self._w_all
+        y, self._cache = self.plan.forward(x, w, self.params["b"], _where="GraphLayer.output")
         return y
 
     def backpropagate(self, delta, *, input_grad=True):
@@ -527,15 +528,15 @@ class GraphLayer(Layer):
         cache = self._need_cache()
         dx, gw, gb = self.plan.backward(cache, delta, input_grad=input_grad,
                                         _where="GraphLayer.backpropagate")
-        self.grads["w"] = gw
+        self.grads["w"] = gw if self._train is None else gw[self._train]
         self.grads["b"] = gb
         return dx
 
     def to_network(self) -> GraphNetwork:
         """The network with the trained weights and biases (same structure).
 
-        Returns ``net.with_params(W, b)`` (input biases 0); an edge whose weight became
-        exactly 0 is dropped by the network.
+        Returns ``net.with_params(W, b)`` (input biases 0; the fixed edges with the
+        network's own float64 weights); an edge whose weight became exactly 0 is dropped.
 
         Examples
         --------
@@ -547,7 +548,11 @@ class GraphLayer(Layer):
         """
         n = self.plan.n_nodes
         W = np.zeros((n, n))
-        W[self.plan.edge_src, self.plan.edge_dst] = self.params["w"]
+        w = self.params["w"]
+        if self._train is not None:
+            w, fw = self.plan.initial_params()[0], w
+            w[self._train] = fw
+        W[self.plan.edge_src, self.plan.edge_dst] = w
         b = np.zeros(n)
         b[self.plan.bias_nodes] = self.params["b"]
         return self.net.with_params(W, b)

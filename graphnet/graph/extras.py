@@ -3,7 +3,9 @@
 Like the seed's operators (:mod:`graphnet.graph.operators`) each is a plain function, the
 network first, that returns a **new** network and passes the same gate
 (:mod:`graphnet.graph.gate`); none takes ``repair``: add_edge refuses an edge that is not
-allowed, and the others never create one (regrow draws only allowed positions).
+allowed, and the others never create one (regrow draws only allowed positions). Fixed
+edges follow the rule of :mod:`graphnet.graph.gate`: added edges are trainable, the halves of
+a split fixed edge are both fixed, removing a node takes its edges' flags with them.
 """
 
 from __future__ import annotations
@@ -97,8 +99,13 @@ def _split_edge(net, i, j, *, activation=None, repair=False):
     W1[i, j] = 0.0
     W1[i, n] = 1.0  # i -> new, weight 1
     W1[n, j] = w  # new -> j, the old weight
+    F = np.zeros((n + 1, n + 1), dtype=bool)
+    F[:n, :n] = net.fixed_mask()
+    F[i, n] = F[n, j] = F[i, j]  # both halves of a fixed edge are fixed
+    F[i, j] = False
     new = net.replace(
         W=W1,
+        fixed=F,
         biases=np.append(net.biases(), 0.0),
         roles=[*net.roles, "hidden"],
         activations=[*net.activations, act],
@@ -121,6 +128,7 @@ def _remove_node(net, node, *, repair=False):
     W = net.matrix()
     new = net.replace(
         W=W[np.ix_(keep, keep)],
+        fixed=net.fixed_mask()[np.ix_(keep, keep)],
         biases=net.biases()[keep],
         roles=[net.roles[x] for x in keep],
         activations=[net.activations[x] for x in keep],

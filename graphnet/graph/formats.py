@@ -2,8 +2,9 @@
 
 :func:`to_node_link` / :func:`from_node_link` and :func:`to_graphml` / :func:`from_graphml`
 write and read a network's graph (nodes ``0..n-1`` with ``role``, ``bias``, ``activation``,
-``name``; edges with ``weight``; the graph's ``mode``); floats round-trip exactly through
-both. Writes are atomic. The readers turn every malformed file into a DataError naming it
+``name``; edges with ``weight`` and, on fixed edges only, ``trainable = false``; the graph's
+``mode``); floats round-trip exactly through both. A file without ``trainable`` (written
+before fixed edges existed) loads with every edge trainable. Writes are atomic. The readers turn every malformed file into a DataError naming it
 and return the graph unvalidated: ``GraphNetwork``'s methods of the same names wrap these
 and validate. :mod:`graphnet.graph.io` is the front door for files a user names.
 """
@@ -29,6 +30,7 @@ NODE_LINK_FORMAT = "graphnet.node_link"
 NODE_LINK_VERSION = 1
 GRAPHML_FORMAT = "graphnet.graphml"
 _NODE_KEYS = ("role", "bias", "activation", "name")
+_EDGE_KEYS = ("weight", "trainable")  # trainable is optional (default true)
 _INDEX_RE = re.compile(r"0|[1-9][0-9]*", re.ASCII)
 
 
@@ -36,7 +38,8 @@ def to_node_link(g: nx.DiGraph, path=None) -> dict:
     """A network's graph as a node-link dict, optionally written as JSON.
 
     The dict is networkx's node-link shape (``nodes``, ``links``) plus ``format``
-    and ``version`` keys. Floats round-trip exactly through JSON.
+    and ``version`` keys. Floats round-trip exactly through JSON. A fixed edge's link
+    has ``"trainable": false``; a link without the key is trainable.
 
     Parameters
     ----------
@@ -58,6 +61,9 @@ def to_node_link(g: nx.DiGraph, path=None) -> dict:
     ('graphnet.node_link', 1, {'mode': 'recurrent'}, {'id': 3, 'role': 'output', 'bias': 0.0, 'activation': 'identity', 'name': 's3'})
     >>> d["links"][0]
     {'source': 0, 'target': 1, 'weight': 1.0}
+    >>> F = [[False, True], [False, False]]
+    >>> to_node_link(GraphNetwork.from_matrix([[0, 1.0], [0, 0]], [0], [1], fixed=F).graph)["links"]
+    [{'source': 0, 'target': 1, 'weight': 1.0, 'trainable': False}]
     """
     nodes = g.nodes
     data = {
@@ -67,7 +73,9 @@ def to_node_link(g: nx.DiGraph, path=None) -> dict:
         "multigraph": False,
         "graph": {"mode": g.graph["mode"]},
         "nodes": [{"id": i, **{k: nodes[i][k] for k in _NODE_KEYS}} for i in range(len(nodes))],
-        "links": [{"source": u, "target": v, "weight": w} for u, v, w in g.edges(data="weight")],
+        "links": [{"source": u, "target": v, "weight": d["weight"],
+                   **({"trainable": False} if d.get("trainable", True) is False else {})}
+                  for u, v, d in g.edges(data=True)],
     }
     if path is not None:
         text = json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False)
@@ -169,7 +177,7 @@ def from_node_link(data_or_path) -> nx.DiGraph:
                 raise DataError(f"{src}: links[{k}] refers to node {end!r}, which is not listed")
         if g.has_edge(u, v):
             raise DataError(f"{src}: link {u} -> {v} appears twice")
-        g.add_edge(u, v, weight=link["weight"])
+        g.add_edge(u, v, **{key: link[key] for key in _EDGE_KEYS if key in link})
     return g
 
 
@@ -177,8 +185,9 @@ def to_graphml(g: nx.DiGraph, path) -> None:
     """Write a network's graph as GraphML (atomically), via ``networkx.write_graphml``.
 
     Node ids are the indices as strings; attributes ``role``, ``bias``,
-    ``activation``, ``name``, edge ``weight``, graph ``mode``, ``format``,
-    ``version``. Floats round-trip exactly.
+    ``activation``, ``name``, edge ``weight`` (and the boolean ``trainable``, written
+    on fixed edges only), graph ``mode``, ``format``, ``version``. Floats round-trip
+    exactly.
 
     Parameters
     ----------
@@ -207,8 +216,8 @@ def from_graphml(path) -> nx.DiGraph:
     """Read a network's graph written by :func:`to_graphml`.
 
     Node ids must be the strings ``"0".."n-1"``; they become ints. Every node needs
-    ``role``, ``bias``, ``activation``, ``name``; every edge ``weight``; the graph
-    ``mode``.
+    ``role``, ``bias``, ``activation``, ``name``; every edge ``weight`` (``trainable``
+    is optional, default true); the graph ``mode``.
 
     Parameters
     ----------
@@ -271,5 +280,5 @@ def from_graphml(path) -> nx.DiGraph:
     for u, v, data in h.edges(data=True):
         if "weight" not in data:
             raise DataError(f"{src}: edge {u} -> {v} has no 'weight'")
-        g.add_edge(index[u], index[v], weight=data["weight"])
+        g.add_edge(index[u], index[v], **{key: data[key] for key in _EDGE_KEYS if key in data})
     return g

@@ -15,6 +15,16 @@ dropped when it would close a cycle with the edges kept so far. The edges W and 
 form a sub-graph of the acyclic W, so this always ends acyclic, and the dropped set is
 minimal: restoring any one dropped edge closes a cycle.
 :func:`graphnet.graph.registry.apply` reports the dropped edges in its record.
+
+The fixed-edge rule (every operator, the seed's and the extras): a fixed edge (``trainable =
+False``, a weight training never changes) is structure like any other edge, and its flag
+belongs to its entry of W. A move that carries entries elsewhere carries the flag along
+(B, D: the swapped columns or rows; H: the relabelled nodes; remove_node; split_edge, whose
+two halves both take it). A move that changes weights in place keeps the flag of each edge
+whose weight it changes (C, F; N, which may also assign a fixed edge: the caller's explicit
+act); A and prune_smallest remove small fixed edges like the others. An edge an operator
+creates (C, F or N on an empty entry, add_edge, regrow) is trainable, and an edge removed
+(weight 0, or dropped by repair) takes its flag with it.
 """
 
 from __future__ import annotations
@@ -157,8 +167,10 @@ def _offending(net: GraphNetwork, W1: np.ndarray, where: str) -> tuple[list, str
 MAX_WEIGHT = math.sqrt(np.finfo(np.float64).max)
 
 
-def _finish(net: GraphNetwork, W1: np.ndarray, where: str, repair: bool):
-    """Refuse (or repair) a raw result W1; return (new network, dropped (u, v, w) edges)."""
+def _finish(net: GraphNetwork, W1: np.ndarray, where: str, repair: bool, fixed=None):
+    """Refuse (or repair) a raw result W1; return (new network, dropped (u, v, w) edges).
+
+    ``fixed``: the fixed-edge mask carried along with W1 (default: kept in place)."""
     with np.errstate(invalid="ignore"):  # nan compares False: caught by isfinite
         bad = ~np.isfinite(W1) | (np.abs(W1) > MAX_WEIGHT)
     if bad.any():
@@ -184,7 +196,7 @@ def _finish(net: GraphNetwork, W1: np.ndarray, where: str, repair: bool):
         W1 = W1.copy()
         rows, cols = zip(*edges)
         W1[list(rows), list(cols)] = 0.0
-    return net.replace(W=W1), dropped
+    return net.replace(W=W1, fixed=None if fixed is None else fixed & (W1 != 0)), dropped
 
 
 def _is_clean(net: GraphNetwork, W1: np.ndarray) -> bool:

@@ -14,6 +14,8 @@ Conventions (binding for execution and operators):
   Input nodes have no incoming edges; their bias is 0 and their activation is stored as
   ``identity`` (both are ignored by execution). Data column ``k`` feeds the ``k``-th input
   node in node order (``net.inputs[k]``); output column ``k`` is ``net.outputs[k]``.
+* An edge may be **fixed** (``trainable = False``, default True): training never changes its
+  weight (a residual connection, exactly); :mod:`graphnet.graph.gate` has the operators' rule.
 * The graph attribute ``mode`` is ``feedforward`` (the graph must be acyclic, a self-loop
   is a cycle) or ``recurrent`` (cycles allowed).
 
@@ -26,11 +28,10 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from graphnet.errors import GraphError
 from graphnet.graph import analysis, formats, generators
 from graphnet.graph._validate import (ACTIVATIONS, MODES, ROLES, activation_list, as_list,
-                                      as_matrix, as_vector, check_mode, graph_from_arrays,
-                                      validate)
+                                      as_matrix, as_vector, check_mode, fixed_from,
+                                      graph_from_arrays, mark_fixed, trained_params, validate)
 
 __all__ = ["GraphNetwork", "ROLES", "ACTIVATIONS", "MODES"]
 
@@ -46,7 +47,7 @@ class GraphNetwork:
         needs ``role``; ``bias`` defaults to 0.0, ``activation`` to ``tanh`` for hidden and
         ``identity`` for input and output nodes, ``name`` to ``x0..``/``h0..``/``y0..``
         numbered by node order within the role. Each edge needs a non-zero finite
-        ``weight``. ``graph.graph["mode"]`` defaults to ``feedforward``. Other
+        ``weight``; ``trainable`` (bool) defaults to True. ``graph.graph["mode"]`` defaults to ``feedforward``. Other
         attributes are not kept. The graph is copied: changing it later does not change
         the network.
 
@@ -100,12 +101,15 @@ class GraphNetwork:
         self._names = tuple(nodes[i]["name"] for i in range(n))
         b = np.array([nodes[i]["bias"] for i in range(n)], dtype=np.float64)
         W = np.zeros((n, n), dtype=np.float64)
-        for u, v, w in g.edges(data="weight"):
-            W[u, v] = w
-        b.setflags(write=False)
-        W.setflags(write=False)
+        fixed = np.zeros((n, n), dtype=bool)
+        for u, v, d in g.edges(data=True):
+            W[u, v] = d["weight"]
+            fixed[u, v] = "trainable" in d  # only fixed edges carry the key
+        for a in (b, W, fixed):
+            a.setflags(write=False)
         self._b = b
         self._W = W
+        self._fixed = fixed
         roles = np.array(self._roles)
         self._inputs = np.flatnonzero(roles == "input")
         self._hidden = np.flatnonzero(roles == "hidden")
@@ -143,17 +147,22 @@ class GraphNetwork:
     @classmethod
     def from_matrix(cls, W, inputs, outputs, *, biases=None, activation="tanh",
                     output_activation="identity", mode="feedforward",
-                    names=None) -> "GraphNetwork":
+                    names=None, fixed=None) -> "GraphNetwork":
         """Build a network from its weight matrix; see :func:`graphnet.graph.generators.from_matrix`.
+
+        ``fixed`` (bool array of W's shape, optional) marks the fixed edges (``trainable =
+        False``): True only where W has an edge (GraphError otherwise).
 
         Examples
         --------
         >>> GraphNetwork.from_matrix([[0, 0, 0.5], [0, 0, -1.0], [0, 0, 0]], [0, 1], [2]).roles
         ('input', 'input', 'output')
         """
-        return cls(generators.from_matrix(W, inputs, outputs, biases=biases, activation=activation,
-                                          output_activation=output_activation, mode=mode,
-                                          names=names))
+        g = generators.from_matrix(W, inputs, outputs, biases=biases, activation=activation,
+                                   output_activation=output_activation, mode=mode, names=names)
+        if fixed is not None:
+            mark_fixed(g, fixed_from(fixed, as_matrix(W, "W"), "from_matrix"))
+        return cls(g)
 
     @classmethod
     def random(cls, n_inputs, n_hidden, n_outputs, density, seed, *, mode="feedforward",
@@ -219,9 +228,14 @@ class GraphNetwork:
         return int(self._outputs.size)
 
     @property
+    def n_fixed(self) -> int:
+        """Number of fixed edges (``trainable = False``)."""
+        return int(np.count_nonzero(self._fixed))
+
+    @property
     def n_params(self) -> int:
-        """Trainable parameters: one per edge plus one bias per non-input node."""
-        return self.n_edges + self._n - self.n_inputs
+        """Trainable parameters: one per edge that is not fixed, one bias per non-input node."""
+        return self.n_edges - self.n_fixed + self._n - self.n_inputs
 
     @property
     def mode(self) -> str:
@@ -274,6 +288,18 @@ class GraphNetwork:
         np.float64(3.0)
         """
         return self._W.copy()
+
+    def fixed_mask(self) -> np.ndarray:
+        """Where the fixed edges are: a fresh bool (n, n) array, True at ``i -> j`` if fixed.
+
+        Examples
+        --------
+        >>> F = [[False, True, False], [False, False, False], [False, False, False]]
+        >>> net = GraphNetwork.from_matrix([[0, 1.0, 2.0], [0, 0, 3.0], [0, 0, 0]], [0], [2], fixed=F)
+        >>> net.fixed_mask()[0].tolist(), net.n_fixed, net.n_params  # 2 trainable edges + 2 biases
+        ([False, True, False], 1, 4)
+        """
+        return self._fixed.copy()
 
     def biases(self) -> np.ndarray:
         """The biases, a fresh float64 copy of shape (n,) (0 at input nodes).
@@ -403,18 +429,19 @@ class GraphNetwork:
             and self._names == other._names
             and bool(np.array_equal(self._b, other._b))
             and bool(np.array_equal(self._W, other._W))
+            and bool(np.array_equal(self._fixed, other._fixed))
         )
 
     def __hash__(self) -> int:
         return hash(
             (self._mode, self._roles, self._activations, self._names,
-             tuple(self._b.tolist()), tuple(self.edges()))
+             tuple(self._b.tolist()), tuple(self.edges()), tuple(np.flatnonzero(self._fixed)))
         )
 
     # ------------------------------------------------------------------ derivation
 
     def replace(self, *, W=None, biases=None, roles=None, activations=None, names=None,
-                mode=None) -> "GraphNetwork":
+                mode=None, fixed=None) -> "GraphNetwork":
         """A new network with some parts replaced; the rest is taken from this one.
 
         This is the primitive the operators build on (a node permutation is
@@ -431,6 +458,9 @@ class GraphNetwork:
             Per-node lists. Activations of input nodes are ignored (stored ``identity``).
             Names are kept as they are unless given (also when roles change).
         mode : {"feedforward", "recurrent"}, optional
+        fixed : bool array_like of shape (m, m), optional
+            The fixed edges (True only where W has an edge). Default: an edge of the new W
+            is fixed when this network has a fixed edge at the same ``(i, j)``.
 
         Returns
         -------
@@ -467,13 +497,15 @@ class GraphNetwork:
         )
         names = as_list(list(self._names) if names is None else names, m, "names")
         mode = self._mode if mode is None else check_mode(mode, "replace")
-        return type(self)(graph_from_arrays(W, roles, b.tolist(), acts, names, mode))
+        fixed = fixed_from(fixed, W, "replace", keep=self._fixed)
+        return type(self)(graph_from_arrays(W, roles, b.tolist(), acts, names, mode, fixed))
 
     def with_params(self, W, b) -> "GraphNetwork":
         """Write trained weights and biases back into the same structure.
 
-        Training never creates an edge: ``W`` must be 0 wherever this network has no
-        edge. An edge whose weight became exactly 0 is dropped.
+        Training never creates an edge and never moves a fixed one: ``W`` must be 0
+        wherever this network has no edge and equal its weight at every fixed edge. An
+        edge whose weight became exactly 0 is dropped; the others keep their flag.
 
         Parameters
         ----------
@@ -488,8 +520,9 @@ class GraphNetwork:
         Raises
         ------
         GraphError
-            Wrong shape, a non-finite entry, a non-zero weight where there is no edge
-            (naming the first one in row-major order), a non-zero input bias.
+            Wrong shape, a non-finite entry, a non-zero weight where there is no edge or
+            a changed fixed weight (naming the first one in row-major order), a non-zero
+            input bias.
 
         Examples
         --------
@@ -501,24 +534,7 @@ class GraphNetwork:
         ...
         graphnet.errors.GraphError: with_params: W[1, 0] = 0.5 but there is no edge 1 -> 0; training never creates an edge
         """
-        n = self._n
-        W = as_matrix(W, "W")
-        if W.shape != (n, n):
-            raise GraphError(f"with_params: W must have shape ({n}, {n}), got {W.shape}")
-        new = (W != 0) & (self._W == 0)
-        if new.any():
-            i, j = (int(x) for x in np.argwhere(new)[0])
-            raise GraphError(
-                f"with_params: W[{i}, {j}] = {float(W[i, j])!r} but there is no edge "
-                f"{i} -> {j}; training never creates an edge"
-            )
-        b = as_vector(b, n, "b")
-        for i in self._inputs:
-            if b[i] != 0:
-                raise GraphError(
-                    f"with_params: b[{i}] = {float(b[i])!r} but node {i} ({self._names[i]!r}) "
-                    f"is an input; input biases must be 0"
-                )
+        W, b = trained_params(W, b, self._W, self._fixed, self._inputs, self._names)
         return self.replace(W=W, biases=b)
 
     def copy(self) -> "GraphNetwork":

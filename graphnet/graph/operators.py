@@ -10,8 +10,8 @@ from, column = to); the promise each operator keeps is its
 The seed's operators are A threshold, B swap_columns, C add_scaled_column, D swap_rows,
 F add_scaled_row, H permute_nodes and swap_nodes, N assign; ``graphnet ops`` (from their
 specs in :mod:`graphnet.graph.registry`) lists each with its arguments and what it keeps.
-The lab's extras live in :mod:`graphnet.graph.extras`; the argument checks and the safety
-gate (refuse or repair, the rule is there) in :mod:`graphnet.graph.gate`.
+The lab's extras live in :mod:`graphnet.graph.extras`; the argument checks, the safety gate
+(refuse or repair) and the rule for fixed edges in :mod:`graphnet.graph.gate`.
 
 Decisions (binding for the lab)
 -------------------------------
@@ -100,7 +100,8 @@ def _swap_lines(net, i, j, repair, where, what):
             f"would not negate det (pass two different {what}s)"
         )
     raw = _raw_swap_columns if what == "column" else _raw_swap_rows
-    new, dropped = _finish(net, raw(net.matrix(), i, j), where, repair)
+    new, dropped = _finish(net, raw(net.matrix(), i, j), where, repair,
+                           fixed=raw(net.fixed_mask(), i, j))  # the flags move with W
     return new, dropped, {"i": i, "j": j}
 
 
@@ -141,6 +142,7 @@ def _relabel(net, p):
     W = net.matrix()
     new = net.replace(
         W=W[np.ix_(p, p)],  # W'[a, b] = W[p[a], p[b]]
+        fixed=net.fixed_mask()[np.ix_(p, p)],
         biases=net.biases()[p],
         roles=[net.roles[x] for x in p],
         activations=[net.activations[x] for x in p],

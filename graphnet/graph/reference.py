@@ -99,7 +99,8 @@ def reference_backward(net, X, delta, *, steps=5) -> tuple:
     Feedforward: the levels in reverse, ``dZ = dH[:, L] * act'(H[:, L])``, ``dW[:, L] =
     H^T dZ``, ``db[L] = sum(dZ)``, ``dH += dZ W[:, L]^T``. Recurrent: the same through the
     ``T`` steps (backpropagation through time); the inputs, held at every step, collect
-    their gradient from each. In the order of :meth:`Plan.backward`.
+    their gradient from each. In the order of :meth:`Plan.backward`; a fixed edge
+    (``trainable = False``) is no parameter: its entry of ``gw`` is exactly 0.
 
     Parameters
     ----------
@@ -114,7 +115,7 @@ def reference_backward(net, X, delta, *, steps=5) -> tuple:
     -------
     dx : ndarray of shape (batch, n_inputs)
     gw : ndarray of shape (n_edges,)
-        dE/d(edge weights), in ``net.edges()`` order.
+        dE/d(edge weights), in ``net.edges()`` order; 0 at the fixed edges.
     gb : ndarray of shape (n_nodes - n_inputs,)
         dE/d(biases of the non-input nodes, ascending).
 
@@ -129,6 +130,9 @@ def reference_backward(net, X, delta, *, steps=5) -> tuple:
     >>> reference_backward(net, [[1.0], [2.0]], np.ones((2, 1)))
     (array([[2.],
            [2.]]), array([3.]), array([2.]))
+    >>> fixed = net.replace(fixed=[[False, True], [False, False]])
+    >>> reference_backward(fixed, [[1.0], [2.0]], np.ones((2, 1)))[1]
+    array([0.])
     """
     Hs = _reference_states(net, X, steps, "reference_backward")
     W, acts = net.matrix(), np.array(net.activations)
@@ -158,5 +162,6 @@ def reference_backward(net, X, delta, *, steps=5) -> tuple:
             db += dZ.sum(axis=0)
             dH = dZ @ W.T                                   # dE/dH_{t-1}
             dx += dH[:, net.inputs]
+    dW[net.fixed_mask()] = 0                                # a fixed edge never learns
     src, dst = np.nonzero(W)                                # net.edges() order
     return dx, dW[src, dst], db[non]
