@@ -13,7 +13,7 @@ from graphnet.errors import GraphnetError
 
 __all__ = ["main"]
 
-_DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
+_DATASETS = ("digits", "xor", "spirals", "mnist1d", "mnist", "csv", "npz")
 _DATA_FILES = {"mnist": "a directory", "csv": "a file", "npz": "a file"}
 
 
@@ -57,7 +57,7 @@ def _data_spec(text):
     base, colon, path = text.partition(":")
     if base not in _DATASETS or (colon and base not in _DATA_FILES):
         raise argparse.ArgumentTypeError(
-            f"expected digits, xor, spirals, mnist:PATH, csv:PATH or npz:PATH, got {text!r}")
+            f"expected digits, xor, spirals, mnist1d, mnist:PATH, csv:PATH or npz:PATH, got {text!r}")
     if base in _DATA_FILES and not path:
         raise argparse.ArgumentTypeError(f"{base} needs {_DATA_FILES[base]}: {base}:PATH")
     return text
@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=["mlp", "cnn", "lenet5"], default="cnn",
                    help="model to train (default: cnn)")
     t.add_argument("--data", type=_data_spec, default="digits", metavar="DATA",
-                   help="digits, xor, spirals, mnist:PATH (a directory of IDX files), csv:PATH "
+                   help="digits, xor, spirals, mnist1d (MNIST-1D, generated offline and cached), "
+                        "mnist:PATH (a directory of IDX files), csv:PATH "
                         "(features and an integer label, last column) or npz:PATH (arrays X, y) "
                         "(default: digits)")
     t.add_argument("--label", metavar="NAME",

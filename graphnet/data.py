@@ -1,4 +1,4 @@
-"""Datasets for the lab: xor, spirals, scikit-learn's digits, MNIST-format IDX files, csv / npz.
+"""Datasets for the lab: xor, spirals, scikit-learn's digits, MNIST-1D, MNIST-format IDX files, csv / npz.
 
 Every loader returns ``(X, y)`` batch-first: ``X`` is a float array of shape
 ``(n, features)`` or, for images, ``(n, channels, height, width)``; ``y`` holds int64
@@ -11,7 +11,7 @@ Randomness (spiral noise, shuffling, splits) comes only from
 :func:`load_dataset` turns a short spec string (``"digits"``, ``"mnist:PATH"``, ...) into a
 :class:`Dataset` with a train and a test part; the CLI and the lab use it. The file readers
 live in :mod:`graphnet.idxfiles` (MNIST IDX) and :mod:`graphnet.datafiles` (csv, npz, and the
-label rule); checking, splitting and one-hot encoding arrays in :mod:`graphnet.dataprep`.
+label rule), MNIST-1D's generator and its disk cache in :mod:`graphnet.mnist1d`; checking, splitting and one-hot encoding arrays in :mod:`graphnet.dataprep`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from graphnet.datafiles import check_labels, load_csv, load_npz
 from graphnet.dataprep import train_test_split
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.idxfiles import SCALES, _idx_pair_raw, _mnist_files, _scale_pixels, load_mnist
+from graphnet.mnist1d import N_CLASSES as _MNIST1D_CLASSES, check_mnist1d_args, load_mnist1d
 from graphnet.rng import make_rng
 
 __all__ = [
@@ -41,8 +42,9 @@ __all__ = [
 ]
 
 #: The spec strings :func:`load_dataset` accepts (``mnist:PATH``: a directory of IDX files;
-#: ``csv:PATH``, ``npz:PATH``: the user's own file, see :mod:`graphnet.datafiles`).
-DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH")
+#: ``csv:PATH``, ``npz:PATH``: the user's own file, see :mod:`graphnet.datafiles`;
+#: ``mnist1d``: generated, see :mod:`graphnet.mnist1d`).
+DATASET_SPECS = ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH", "mnist1d")
 
 
 # ----------------------------------------------------------------------------- toy sets
@@ -262,24 +264,26 @@ class Dataset:
 
 
 def dataset_info(spec: str, *, n_classes: int | None = None, label: str | None = None,
-                 test_size: float = 0.2) -> dict:
+                 test_size: float = 0.2, mnist1d_args: dict | None = None) -> dict:
     """Check a dataset whole and say what it holds, without converting or splitting it.
 
     This is what :func:`load_dataset` would find wrong, found cheaply: both MNIST splits are
     read (and cached, so the later load reads nothing again) with their counts, shapes and
-    labels checked, a csv or npz file is read and checked; pixels are not converted.
+    labels checked, a csv or npz file is read and checked; pixels are not converted. MNIST-1D
+    is generated (or read from its disk cache, :mod:`graphnet.mnist1d`) and checked.
 
     Parameters
     ----------
     spec : str
         One of :data:`DATASET_SPECS`.
-    n_classes, label, test_size
+    n_classes, label, test_size, mnist1d_args
         As for :func:`load_dataset` (a csv or npz file must have enough samples to split).
 
     Returns
     -------
     dict
-        ``{"input_shape": tuple, "n_classes": int}`` (digits: the image shape (1, 8, 8)).
+        ``{"input_shape": tuple, "n_classes": int}`` (digits: the image shape (1, 8, 8);
+        mnist1d: ``(final_seq_length,)``, 40 by default).
 
     Raises
     ------
@@ -292,6 +296,11 @@ def dataset_info(spec: str, *, n_classes: int | None = None, label: str | None =
     {'input_shape': (2,), 'n_classes': 2}
     """
     base, _, path = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    if spec == "mnist1d" and n_classes is None and label is None:
+        ds = load_dataset(spec, mnist1d_args=mnist1d_args)  # generated or cached, labels checked
+        return {"input_shape": ds.input_shape, "n_classes": ds.n_classes}
+    if mnist1d_args is not None:
+        load_dataset(spec, mnist1d_args=mnist1d_args)  # raises the usual InputError
     if base in ("digits", "digits-image", "xor", "spirals") and not path:
         if n_classes is not None or label is not None:
             load_dataset(spec, n_classes=n_classes, label=label)  # raises the usual InputError
@@ -330,6 +339,7 @@ def load_dataset(
     n_samples: int | None = None,
     n_classes: int | None = None,
     label: str | None = None,
+    mnist1d_args: dict | None = None,
     dtype=np.float64,
 ) -> Dataset:
     """Load a dataset by its spec string, split into train and test.
@@ -347,6 +357,9 @@ def load_dataset(
                           the label), split stratified with ``seed``
     ``"npz:PATH"``        :func:`graphnet.datafiles.load_npz` (arrays ``X``, ``y``),
                           split stratified with ``seed``
+    ``"mnist1d"``         :func:`graphnet.mnist1d.load_mnist1d`: MNIST-1D, flat
+                          (40,), generated with ``mnist1d_args`` and split by the
+                          package itself (standard: 4000 train, 1000 test)
     ====================  ===========================================================
 
     Labels are checked whole (:func:`graphnet.datafiles.check_labels`): integers in
@@ -360,17 +373,22 @@ def load_dataset(
     seed : int or numpy.random.Generator
         Seed of the spirals and of the splits (see :func:`graphnet.rng.make_rng`).
     test_size : float
-        Test fraction for the sets that are split (digits, spirals, csv, npz).
+        Test fraction for the sets that are split (digits, spirals, csv, npz); MNIST-1D's
+        split is its ``train_split`` argument.
     scale : {"unit", "symmetric"}
         Input scaling: pixel data (digits, mnist) to [0, 1] or [-1, 1]; xor's points
-        to {0, 1} or {-1, 1}. Spirals are already centred on 0 and the user's csv and npz
-        files are taken as they are.
+        to {0, 1} or {-1, 1}. Spirals are already centred on 0, MNIST-1D is standardised by
+        its generator and the user's csv and npz files are taken as they are.
     n_samples : int, optional
         Number of spiral points (default 400); only ``"spirals"`` takes it.
     n_classes : int, optional
         The number of classes of a file dataset (mnist, csv, npz); default: inferred.
     label : str, optional
         ``"csv:PATH"`` only: the header name of the label column (default: the last column).
+    mnist1d_args : dict, optional
+        ``"mnist1d"`` only: generator arguments (:func:`graphnet.mnist1d.check_mnist1d_args`,
+        e.g. ``{"num_samples": 2000, "shuffle_seq": True}``); default: the standard ones,
+        which give the published data.
     dtype : floating numpy dtype
         The dtype of the samples.
 
@@ -382,8 +400,8 @@ def load_dataset(
     ------
     InputError
         If ``spec`` is unknown (the message lists the valid ones), a file spec has no
-        path, ``n_samples``, ``n_classes`` or ``label`` is given for a set that does not take
-        it, or ``scale`` is invalid.
+        path, ``n_samples``, ``n_classes``, ``label`` or ``mnist1d_args`` is given for a set
+        that does not take it, or ``scale`` or a generator argument is invalid.
     DataError
         If the files are missing or malformed, or the labels are not 0..K-1 (the message
         names the file, the label and its index).
@@ -408,7 +426,7 @@ def load_dataset(
     files = ("mnist", "csv", "npz")
     base = spec.split(":", 1)[0] if spec.split(":", 1)[0] in files else spec
     valid = ", ".join(map(repr, DATASET_SPECS))
-    if base not in ("digits", "digits-image", "xor", "spirals", *files):
+    if base not in ("digits", "digits-image", "xor", "spirals", "mnist1d", *files):
         raise InputError(f"{where}: unknown dataset spec {spec!r}; expected one of {valid}")
     if n_samples is not None and base != "spirals":
         raise InputError(f"{where}: n_samples applies only to 'spirals', got n_samples={n_samples!r} for {spec!r}")
@@ -417,12 +435,20 @@ def load_dataset(
                          f"n_classes={n_classes!r} for {spec!r}")
     if label is not None and base != "csv":
         raise InputError(f"{where}: label applies only to 'csv:PATH', got label={label!r} for {spec!r}")
+    if mnist1d_args is not None and base != "mnist1d":
+        raise InputError(f"{where}: mnist1d_args applies only to 'mnist1d', got "
+                         f"mnist1d_args={mnist1d_args!r} for {spec!r}")
 
     if base == "xor":
         X, y = xor(dtype=dt)
         if scale == "symmetric":
             X = X * dt.type(2) - dt.type(1)  # {0, 1} -> {-1, 1}
         return Dataset(X, y, X.copy(), y.copy(), 2, spec, (2,))
+    if base == "mnist1d":  # the package's own split, already standardised
+        args = check_mnist1d_args(mnist1d_args, where=f"{where}: mnist1d_args.")
+        X_train, y_train, X_test, y_test = load_mnist1d(args, dtype=dt)
+        k = check_labels({"mnist1d train": y_train, "mnist1d test": y_test}, n_classes=_MNIST1D_CLASSES)
+        return Dataset(X_train, y_train, X_test, y_test, k, spec, tuple(X_train.shape[1:]))
     if base in files:
         path = spec[len(base) + 1:]
         kind = "a directory" if base == "mnist" else "a file"

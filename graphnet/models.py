@@ -151,6 +151,8 @@ RECIPES = {
     ("xor", "*"): {"epochs": 500, "lr": 0.05, "batch_size": 4, "weight_decay": 0.0},
     ("spirals", "*"): {"epochs": 300, "lr": 0.01, "batch_size": 32, "weight_decay": 0.0},
     ("mnist", "*"): {"epochs": 3, "lr": 1e-3, "batch_size": 64, "weight_decay": 0.0},
+    # MNIST-1D: the paper's Adam lr 1e-2, batch 100, 6000 steps on its 4000 training samples
+    ("mnist1d", "*"): {"epochs": 150, "lr": 1e-2, "batch_size": 100, "weight_decay": 0.0},
     # the user's own csv / npz files: a general start, tune with --epochs / --lr
     ("csv", "*"): {"epochs": 30, "lr": 2e-3, "batch_size": 32, "weight_decay": 0.0},
     ("npz", "*"): {"epochs": 30, "lr": 2e-3, "batch_size": 32, "weight_decay": 0.0},

@@ -711,4 +711,5 @@ def test_load_dataset_mnist_missing(tmp_path):
 
 
 def test_dataset_specs_all_named_in_docs():
-    assert DATASET_SPECS == ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH")
+    assert DATASET_SPECS == ("digits", "digits-image", "xor", "spirals", "mnist:PATH", "csv:PATH", "npz:PATH",
+                             "mnist1d")

@@ -166,7 +166,7 @@ def test_cli_train_float32_cnn_on_digits(capsys):
 
 @pytest.mark.parametrize("argv, match", [
     (["train", "--model", "rnn"], "invalid choice"),
-    (["train", "--data", "cifar"], "expected digits, xor, spirals, mnist:PATH, csv:PATH or npz:PATH"),
+    (["train", "--data", "cifar"], "expected digits, xor, spirals, mnist1d, mnist:PATH, csv:PATH or npz:PATH"),
     (["train", "--data", "mnist:"], "mnist needs a directory"),
     (["train", "--epochs", "0"], "expected a positive integer"),
     (["train", "--lr", "nan"], "positive finite number"),

@@ -31,6 +31,8 @@ key                                   default             meaning
                                                           directory); ``--out`` overrides it
 **[data]**
 ``dataset``                           ``"digits"``        ``"digits"``, ``"xor"``, ``"spirals"``,
+                                                          ``"mnist1d"`` (MNIST-1D, generated offline,
+                                                          cached; see ``mnist1d`` below),
                                                           ``"mnist:PATH"`` (a directory of IDX files),
                                                           ``"csv:PATH"`` (rows of features and an
                                                           integer label, last column unless ``label``;
@@ -45,7 +47,8 @@ key                                   default             meaning
                                                           must be integers 0..K-1. Inferred: max + 1
                                                           over all labels, with no empty class
 ``label``                             last column         csv: header name of the label column
-``test_size``                         ``0.2``             test fraction, in (0, 1) (xor: train = test)
+``test_size``                         ``0.2``             test fraction, in (0, 1) (xor: train = test;
+                                                          mnist and mnist1d come split)
 ``validation``                        ``0.1``             fraction of the training part held out for
                                                           ``val_*`` metrics and ``if-better``; in
                                                           [0, 1); 0 only with ``accept = "always"``.
@@ -53,6 +56,15 @@ key                                   default             meaning
 ``scale``                             ``"unit"``          ``"unit"`` ([0, 1]) or ``"symmetric"``
                                                           ([-1, 1]) pixels / xor points
 ``n_samples``                         ``400``             spirals only: number of points
+``mnist1d``                           the standard set    mnist1d only: a table of generator arguments
+                                                          (``{ num_samples = 5000, train_split = 0.8,
+                                                          shuffle_seq = false, seed = 42,
+                                                          final_seq_length = 40, ... }``, the keys of
+                                                          ``graphnet.mnist1d.MNIST1D_ARGS``); the
+                                                          defaults give the published data, 4000
+                                                          train / 1000 test of length 40. The split is
+                                                          the generator's; ``validation`` is taken
+                                                          from its train part
 ``max_train``                         ``0``               keep at most this many training samples
                                                           (0 = all); for quick runs
 ``max_test``                          ``0``               the same for the test part

@@ -13,20 +13,21 @@ import os
 import numpy as np
 
 from graphnet.data import dataset_info
-from graphnet.errors import GraphnetError
+from graphnet.errors import ConfigError, GraphnetError, InputError, InputTypeError
 from graphnet.graph.network import ACTIVATIONS, MODES
 from graphnet.idxfiles import SCALES
 from graphnet.lab.checker import Checker, describe
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 from graphnet.lab.schedule import check_schedule, check_set_baseline
 from graphnet.lab.start import front_output_size, read_network
+from graphnet.mnist1d import check_mnist1d_args
 from graphnet.models import recipe
 
 __all__ = ["check_sections", "DEFAULTS", "BASELINES"]
 
 #: The baselines ``[baselines] models`` may list.
 BASELINES = ("fixed-graph", "set", "mlp", "cnn")
-_DATASETS = ("digits", "xor", "spirals", "mnist", "csv", "npz")
+_DATASETS = ("digits", "xor", "spirals", "mnist1d", "mnist", "csv", "npz")
 _STARTS = ("layered", "random", "seed_example", "file")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("cross_entropy", "squared_error")
@@ -94,15 +95,15 @@ def _check_data(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     """Resolve [data] and read the data whole; returns (values, info about shapes)."""
     d = DEFAULTS["data"]
     t = c.table(raw.get("data", {}), "[data]")
-    c.keys(t, (*d, "n_classes", "label"), "[data] ", "[data]")
+    c.keys(t, (*d, "n_classes", "label", "mnist1d"), "[data] ", "[data]")
     dataset = t.get("dataset", d["dataset"])
     if not isinstance(dataset, str):
         c.fail("[data] dataset", f"expected a string, got {describe(dataset)}")
     base, colon, rest = dataset.partition(":")
     files = ("mnist", "csv", "npz")
     if base not in _DATASETS or (base not in files and colon) or (base in files and not rest):
-        c.fail("[data] dataset", f"expected 'digits', 'xor', 'spirals', 'mnist:PATH', 'csv:PATH' "
-                                 f"or 'npz:PATH', got {dataset!r}")
+        c.fail("[data] dataset", f"expected 'digits', 'xor', 'spirals', 'mnist1d', 'mnist:PATH', "
+                                 f"'csv:PATH' or 'npz:PATH', got {dataset!r}")
     if base in files:
         path = os.path.normpath(os.path.join(base_dir, os.path.expanduser(rest)))
         if base == "mnist" and not os.path.isdir(path):
@@ -121,6 +122,14 @@ def _check_data(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
         out["n_samples"] = c.int(t.get("n_samples", d["n_samples"]), "[data] n_samples", low=10)
     elif "n_samples" in t:
         c.fail("[data] n_samples", f"applies only to dataset 'spirals', not {dataset!r}")
+    if base == "mnist1d":  # every generator argument resolved: the run's config.toml names them all
+        try:
+            out["mnist1d"] = check_mnist1d_args(c.table(t.get("mnist1d", {}), "[data] mnist1d"),
+                                                where="[data] mnist1d.")
+        except (InputError, InputTypeError) as exc:
+            raise ConfigError(f"{c.source}: {exc}") from None
+    elif "mnist1d" in t:
+        c.fail("[data] mnist1d", f"applies only to dataset 'mnist1d', not {dataset!r}")
     if "n_classes" in t:
         if base not in files:
             c.fail("[data] n_classes", f"applies only to mnist, csv and npz data, not {dataset!r}")
@@ -140,7 +149,7 @@ def _check_data(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
         # every file whole (both MNIST splits, every label) before anything runs
         try:
             info = dataset_info(dataset, n_classes=out.get("n_classes"), label=out.get("label"),
-                                test_size=out["test_size"])
+                                test_size=out["test_size"], mnist1d_args=out.get("mnist1d"))
         except (GraphnetError, OSError) as exc:
             c.fail("[data] dataset", f"cannot use the {base} data: {exc}")
     info["image"] = len(info["input_shape"]) == 3

@@ -43,10 +43,13 @@ class Data:
     input_shape: tuple
 
     def view(self, kind: str) -> tuple:
-        """(X_train, X_val, X_test) as ``"image"`` (as stored) or ``"flat"`` (n, features)."""
+        """(X_train, X_val, X_test) as ``"image"`` (as stored; 1-D signals (n, L) as one channel,
+        (n, 1, L)) or ``"flat"`` (n, features)."""
         def f(X):
-            if X is None or kind == "image":
+            if X is None:
                 return X
+            if kind == "image":
+                return X[:, None, :] if X.ndim == 2 else X  # (n, L) -> (n, 1, L)
             return X.reshape(len(X), -1)
 
         return f(self.X_train), f(self.X_val), f(self.X_test)
@@ -81,6 +84,8 @@ def load_data(data: dict, seed: int, dtype=np.float64) -> Data:
     spec = "digits-image" if base == "digits" else dataset
     kw = {"n_samples": data["n_samples"]} if base == "spirals" else {}
     kw.update({k: data[k] for k in ("n_classes", "label") if k in data})
+    if "mnist1d" in data:
+        kw["mnist1d_args"] = data["mnist1d"]
     ds = load_dataset(spec, seed=stream(seed, 0, 0, Purpose.DATA), test_size=data["test_size"],
                       scale=data["scale"], dtype=dtype, **kw)
     X_train, y_train = ds.X_train, ds.y_train
