@@ -284,8 +284,12 @@ def _write(path: Path, arrays: dict, args: dict) -> None:
 def _generate(args: dict) -> dict:
     """``mnist1d.data.make_dataset`` on ``args``, the global random states restored after it."""
     # imported here, on a cache miss only: the package imports pyplot and requests
-    from mnist1d.data import get_dataset_args, make_dataset
-    from mnist1d.utils import ObjectView
+    try:
+        from mnist1d.data import get_dataset_args, make_dataset
+        from mnist1d.utils import ObjectView
+    except ImportError as exc:
+        raise ModuleNotFoundError(f"load_mnist1d: generating MNIST-1D needs the mnist1d package "
+                                  f"(pip install mnist1d): {exc}") from exc
 
     pkg_args = get_dataset_args(as_dict=True)
     pkg_args.update(args, padding=list(args["padding"]))

@@ -4,6 +4,7 @@ data is named (load_dataset, dataset_info, the config's [data], `graphnet train 
 from __future__ import annotations
 
 import random
+import sys
 import threading
 
 import numpy as np
@@ -31,7 +32,7 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def standard(tmp_path_factory):
+def standard():
     """The standard set, generated once for the module (no disk cache)."""
     return m.load_mnist1d(cache=False)
 
@@ -139,6 +140,12 @@ def test_threads_generating_at_once_get_the_same_data():
     for t in threads:
         t.join()
     assert all(np.array_equal(x, out[0]) for x in out)
+
+
+def test_a_missing_package_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mnist1d.data", None)
+    with pytest.raises(ModuleNotFoundError, match="generating MNIST-1D needs the mnist1d package"):
+        m.load_mnist1d(SMALL, cache=False)
 
 
 def test_the_download_path_is_never_called(monkeypatch):
