@@ -1,4 +1,4 @@
-"""Datasets for the lab: xor, spirals, scikit-learn's digits, MNIST-1D, MNIST-format IDX files, csv / npz.
+"""Datasets for the lab: xor, spirals, scikit-learn's digits, MNIST-1D, MNIST IDX files, csv / npz.
 
 Every loader returns ``(X, y)`` batch-first: ``X`` is a float array of shape
 ``(n, features)`` or, for images, ``(n, channels, height, width)``; ``y`` holds int64
@@ -7,11 +7,13 @@ class labels of shape ``(n,)``. Pixel data is normalised as the seed advises: to
 networks (``scale="symmetric"``).
 
 Randomness (spiral noise, shuffling, splits) comes only from
-:func:`graphnet.rng.make_rng`: the same seed gives the same arrays, bit for bit.
+:func:`graphnet.rng.make_rng`: the same seed gives the same arrays, bit for bit (MNIST-1D
+has its own generator seed, :mod:`graphnet.mnist1d`).
 :func:`load_dataset` turns a short spec string (``"digits"``, ``"mnist:PATH"``, ...) into a
 :class:`Dataset` with a train and a test part; the CLI and the lab use it. The file readers
 live in :mod:`graphnet.idxfiles` (MNIST IDX) and :mod:`graphnet.datafiles` (csv, npz, and the
-label rule), MNIST-1D's generator and its disk cache in :mod:`graphnet.mnist1d`; checking, splitting and one-hot encoding arrays in :mod:`graphnet.dataprep`.
+label rule), MNIST-1D's generator and its disk cache in :mod:`graphnet.mnist1d`; checking,
+splitting and one-hot encoding arrays in :mod:`graphnet.dataprep`.
 """
 
 from __future__ import annotations
