@@ -425,3 +425,42 @@ class TestOperators:
         grown = extras.regrow(net, 1, seed=0)
         assert flagged(grown) == [(0, 2), (1, 3)] and grown.n_edges == 5
         assert flagged(extras.prune_smallest(net, 0.5)) == [(0, 2)]   # -1.0 and 0.5 go
+
+
+# ----------------------------------------------------------------------------------------
+# plots: dashed edges, marked matrix cells
+# ----------------------------------------------------------------------------------------
+
+
+class TestPlots:
+    def test_graph_dashes_fixed_edges(self):
+        from graphnet.lab.plots.graph import plot_graph
+
+        net = skip_net()
+        ax = plot_graph(net).axes[0]
+        styles = [p.get_linestyle() for p in ax.patches if p.get_gid() == "edge"]
+        assert sorted(styles) == ["-"] * 7 + ["--"] * 2
+        assert "fixed edge" in [t.get_text() for t in ax.get_legend().get_texts()]
+        lines = plot_graph(net, arrows=False).axes[0].collections
+        lc = [c for c in lines if c.get_gid() == "edges"][0]
+        dashed = [ls for ls in lc.get_linestyles() if ls[1] is not None]
+        assert len(dashed) == 2
+        plain = plot_graph(GraphNetwork.from_matrix(W_SKIP, [0, 1], [5])).axes[0]
+        assert "fixed edge" not in [t.get_text() for t in plain.get_legend().get_texts()]
+
+    def test_matrix_marks_fixed_cells_in_the_run_order(self):
+        from graphnet.lab.plots.matrix import plot_matrices
+
+        net = skip_net()
+        moved = operators.swap_nodes(net, 2, 4)        # H: same picture, same marks
+        fig = plot_matrices([net, moved])
+        for ax in fig.axes[:2]:
+            marks = [c for c in ax.collections if c.get_gid() == "fixed"][0]
+            assert sorted(map(tuple, marks.get_offsets().tolist())) == [(3.0, 1.0), (5.0, 0.0)]
+        assert "fixed edge" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+    def test_evolution_legend(self):
+        from graphnet.lab.plots.evolution import plot_evolution
+
+        fig = plot_evolution([skip_net(), operators.threshold(skip_net(), 0.5)])
+        assert "fixed edge" in [t.get_text() for t in fig.legends[0].get_texts()]

@@ -107,8 +107,8 @@ def plot_evolution(snapshots, metrics_rows=None, *, rounds=None, title=None, pat
         _draw_graph(ax, snapshots[k], wmax=wmax, title=_round_title(rounds[k], snapshots[k], info))
     for ax in axes[len(shown):]:
         ax.set_visible(False)
-    fig.legend(handles=_graph_legend_handles(), loc="outside lower center", ncol=6, fontsize=7,
-               frameon=False)
+    fig.legend(handles=_graph_legend_handles(any(s.n_fixed for s in snapshots)),
+               loc="outside lower center", ncol=6, fontsize=7, frameon=False)
     note = "" if len(shown) == len(snapshots) else f" ({len(shown)} of {len(snapshots)} rounds)"
     fig.suptitle((title or "network after each round") + note
                  + f"\nedge width and alpha ~ |w|, full at |w| = {wmax:.3g}", fontsize=9)
@@ -166,8 +166,8 @@ def animate_evolution(snapshots, path, *, metrics_rows=None, rounds=None, title=
     order = node_order(snapshots)  # every frame's matrix in one node order
     fig.colorbar(ScalarMappable(norm=norm, cmap=_MATRIX_CMAP), ax=ax_m, shrink=0.8,
                  label="weight w[i, j]")
-    fig.legend(handles=_graph_legend_handles(), loc="outside lower center", ncol=6, fontsize=7,
-               frameon=False)
+    fig.legend(handles=_graph_legend_handles(any(s.n_fixed for s in snapshots)),
+               loc="outside lower center", ncol=6, fontsize=7, frameon=False)
 
     def draw(k):
         ax_g.clear()

@@ -3,7 +3,8 @@
 Feedforward: x = depth, the nodes of one depth spread evenly on y; recurrent: x = shortest
 distance from an input, unreachable nodes in a last column. Edges are blue for positive and red
 for negative weights, width proportional to ``|w|`` (scaled to the largest ``|w|`` of the
-figure), alpha by magnitude; nodes are coloured by role, hollow when no input reaches them or
+figure), alpha by magnitude, dashed when the edge is fixed (``trainable = False``: a weight
+training never changes); nodes are coloured by role, hollow when no input reaches them or
 they reach no output.
 """
 
@@ -144,13 +145,16 @@ def _node_size(n):
     return float(np.clip(2400.0 / max(n, 1), 10.0, 220.0))
 
 
-def _graph_legend_handles():
+def _graph_legend_handles(fixed=False):
+    """Role, reachability and sign entries; with ``fixed``, a dashed "fixed edge" one too."""
     roles = [Line2D([], [], ls="", marker="o", ms=6, mfc=c, mec="#404040", mew=0.6, label=r)
              for r, c in _ROLE_COLORS.items()]
     inactive = Line2D([], [], ls="", marker="o", ms=6, mfc="white", mec="#404040", mew=0.8,
                       label="no path in/out")
     signs = [Line2D([], [], color=_POS_COLOR, lw=2, label="w > 0"),
              Line2D([], [], color=_NEG_COLOR, lw=2, label="w < 0")]
+    if fixed:
+        signs.append(Line2D([], [], color="#404040", lw=1.5, ls="--", label="fixed edge"))
     return roles + [inactive] + signs
 
 
@@ -159,6 +163,8 @@ def _draw_graph(ax, net, *, title=None, wmax=None, arrows=None, labels=None):
     pos = graph_layout(net)
     edges = net.edges()
     weights = np.array([w for _, _, w in edges], dtype=float)
+    F = net.fixed_mask()
+    styles = ["--" if F[u, v] else "-" for u, v, _ in edges]  # fixed edges dashed
     if wmax is None:
         wmax = float(np.abs(weights).max()) if len(weights) else 1.0
     n, n_edges = net.n_nodes, len(edges)
@@ -176,7 +182,8 @@ def _draw_graph(ax, net, *, title=None, wmax=None, arrows=None, labels=None):
     lined = loops if arrows else list(order)
     if lined:
         lc = LineCollection([paths[k] for k in lined], colors=colors[lined],
-                            linewidths=widths[lined], capstyle="round", zorder=1)
+                            linewidths=widths[lined], linestyles=[styles[k] for k in lined],
+                            capstyle="round", zorder=1)
         lc.set_gid("edges")
         ax.add_collection(lc, autolim=False)
     radius = math.sqrt(size) / 2 + 1.5  # points
@@ -187,7 +194,7 @@ def _draw_graph(ax, net, *, title=None, wmax=None, arrows=None, labels=None):
             posA=tuple(pos[u]), posB=tuple(pos[v]), arrowstyle="-|>",
             connectionstyle=f"arc3,rad={0.3 if bent else 0.0}",
             mutation_scale=7 + 2 * widths[k], shrinkA=radius, shrinkB=radius,
-            color=colors[k], linewidth=widths[k], zorder=1)
+            color=colors[k], linewidth=widths[k], linestyle=styles[k], zorder=1)
         patch.set_gid("edge")
         ax.add_patch(patch)
 
@@ -243,7 +250,8 @@ def plot_graph(net, ax=None, *, title=None, wmax=None, arrows=None, legend=None,
         Draw arrow heads (one patch per edge). Default: only for small graphs (at most 60 edges
         and 30 nodes); otherwise all edges are one ``LineCollection``.
     legend : bool, optional
-        Add the role / sign legend (default: when a new figure is made).
+        Add the role / sign legend (default: when a new figure is made); it has a
+        "fixed edge" entry when ``net`` has fixed edges, which are drawn dashed.
     path : str or os.PathLike, optional
         Save the figure there (atomically; format from the suffix).
     dpi : int
@@ -259,6 +267,9 @@ def plot_graph(net, ax=None, *, title=None, wmax=None, arrows=None, legend=None,
     >>> ax = fig.axes[0]
     >>> ax.get_title(), sum(p.get_gid() == "edge" for p in ax.patches)
     ('MLP 3-4-2', 20)
+    >>> skip = net.replace(fixed=net.matrix() != 0)  # every edge fixed: all dashed
+    >>> {p.get_linestyle() for p in plot_graph(skip).axes[0].patches if p.get_gid() == "edge"}
+    {'--'}
     """
     _check_net(net, "plot_graph")
     if ax is None:
@@ -269,6 +280,6 @@ def plot_graph(net, ax=None, *, title=None, wmax=None, arrows=None, legend=None,
         fig = ax.figure
     _draw_graph(ax, net, title=title, wmax=wmax, arrows=arrows)
     if legend:
-        ax.legend(handles=_graph_legend_handles(), fontsize=6, loc="upper left",
+        ax.legend(handles=_graph_legend_handles(net.n_fixed > 0), fontsize=6, loc="upper left",
                   bbox_to_anchor=(1.0, 1.0), frameon=False)
     return _save(fig, path, dpi)

@@ -174,7 +174,8 @@ def _role_strip(roles):
 def _draw_matrix(ax, net, norm, *, order=None, title=None):
     """Heatmap of W in ``order`` (node names; default the net's own) with role strips.
 
-    Rows and columns of names the network lacks are blank (NaN, drawn in the "bad" grey).
+    Rows and columns of names the network lacks are blank (NaN, drawn in the "bad" grey);
+    the cells of fixed edges carry a small black cross (gid ``"fixed"``).
     """
     order = net.names if order is None else tuple(order)
     W = ordered_matrix(net, order)  # (n, n) in the fixed order
@@ -183,6 +184,13 @@ def _draw_matrix(ax, net, norm, *, order=None, title=None):
     cmap = colormaps[_MATRIX_CMAP].with_extremes(bad=_ABSENT_COLOR)
     im = ax.imshow(W, cmap=cmap, norm=norm, interpolation="nearest")
     im.set_gid("matrix")
+    if net.n_fixed:
+        at = {name: a for a, name in enumerate(order)}
+        rows, cols = np.nonzero(net.fixed_mask())
+        marks = ax.scatter([at[net.names[j]] for j in cols], [at[net.names[i]] for i in rows],
+                           marker="x", c="black", linewidths=0.6, zorder=2,
+                           s=float(np.clip((100.0 / n) ** 2, 1.0, 120.0)))  # ~ half a cell
+        marks.set_gid("fixed")
     strip = _role_strip(roles)
     s = max(0.4, 0.035 * n)  # strip thickness, in cells
     gap = 0.35 * s
@@ -214,12 +222,15 @@ def _draw_matrix(ax, net, norm, *, order=None, title=None):
     return im
 
 
-def _role_legend_handles(absent=False):
+def _role_legend_handles(absent=False, fixed=False):
     handles = [Line2D([], [], ls="", marker="s", ms=6, mfc=c, mec="none", label=f"{r} node")
                for r, c in _ROLE_COLORS.items()]
     if absent:
         handles.append(Line2D([], [], ls="", marker="s", ms=6, mfc=_ABSENT_COLOR, mec="none",
                               label="node absent in that round"))
+    if fixed:
+        handles.append(Line2D([], [], ls="", marker="x", ms=5, mec="black", mew=0.8,
+                              label="fixed edge"))
     return handles
 
 
@@ -237,7 +248,8 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
     their order of appearance. Names move with their nodes under H (``permute_nodes``,
     ``swap_nodes``), so a round that only reordered the nodes draws the same picture as the
     round before; a node absent from a round (removed, or not yet added) leaves a blank grey
-    row and column there.
+    row and column there. The cell of a fixed edge (``trainable = False``) is marked with a
+    small black cross.
 
     Parameters
     ----------
@@ -265,6 +277,10 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
     >>> a, b = (ax.images[0].get_array() for ax in fig.axes[:2])
     >>> bool((a == b).all()), [t.get_text() for t in fig.axes[1].get_xticklabels()]
     (True, ['x0', 'x1', 'h0', 'h1', 'h2', 'y0'])
+    >>> skip = nets[0].replace(fixed=nets[0].matrix() != 0)   # every edge fixed
+    >>> marks = [c for c in plot_matrices([skip]).axes[0].collections if c.get_gid() == "fixed"]
+    >>> len(marks[0].get_offsets()) == skip.n_edges
+    True
     """
     _check_snapshots(snapshots, "plot_matrices")
     rounds = list(range(len(snapshots))) if rounds is None else list(rounds)
@@ -287,8 +303,9 @@ def plot_matrices(snapshots, *, rounds=None, title=None, path=None, dpi=100):
         ax.set_visible(False)
     fig.colorbar(im, ax=axes[: len(shown)].tolist(), shrink=0.8, label="weight w[i, j]")
     absent = any(snapshots[k].n_nodes < len(order) for k in shown)
-    fig.legend(handles=_role_legend_handles(absent), loc="outside lower center",
-               ncol=4 if absent else 3, fontsize=7, frameon=False)
+    fixed = any(snapshots[k].n_fixed for k in shown)
+    fig.legend(handles=_role_legend_handles(absent, fixed), loc="outside lower center",
+               ncol=4 if absent and not fixed else 3, fontsize=7, frameon=False)
     note = "" if len(shown) == len(snapshots) else f" ({len(shown)} of {len(snapshots)} rounds)"
     fig.suptitle((title or "weight matrix after each round") + note, fontsize=9)
     return _save(fig, path, dpi)
