@@ -164,6 +164,13 @@ class TestRoundTrips:
         back = GraphNetwork.from_graphml(path)
         assert back == net and back.n_fixed == 2
 
+    def test_dot_export_dashes_them(self):
+        from graphnet.graph.io import to_dot
+
+        text = to_dot(skip_net())
+        assert text.count('trainable="false", style="dashed"') == 2
+        assert '"x0" -> "y0" [w="1.0"' in text and "dashed" not in to_dot(GraphNetwork.seed_example())
+
     def test_old_files_load_as_trainable(self, tmp_path):
         plain = GraphNetwork.from_matrix(W_SKIP, [0, 1], [5])
         data = plain.to_node_link()

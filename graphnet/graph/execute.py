@@ -148,6 +148,7 @@ class Plan:
         self.bias_nodes = np.flatnonzero(~is_input)
         self.n_params = E + int(self.bias_nodes.size)
         self.trainable = ~net.fixed_mask()[src, dst]
+        self._fixed = np.flatnonzero(~self.trainable)
         self._w0 = W[src, dst]
         self._b0 = net.biases()[self.bias_nodes]
         recurrent = self.mode == "recurrent"
@@ -310,7 +311,8 @@ class Plan:
             ws.forward(cache.x, *cache.params)
             cache.gen = ws.gen
         dx, gw, gb = ws.backward(cache.x, delta, input_grad)
-        gw[~self.trainable] = 0                               # a fixed edge never learns
+        if self._fixed.size:
+            gw[self._fixed] = 0                               # a fixed edge never learns
         return dx, gw, gb
 
     # ------------------------------------------------------------------ reports

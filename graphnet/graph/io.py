@@ -175,7 +175,8 @@ def to_dot(net: GraphNetwork, name: str = "network") -> str:
         ``digraph "name" { rankdir=LR; ... }``: node statements in matrix order with
         ``index``, ``role``, ``activation``, ``bias``, ``label``, ``shape``,
         ``fillcolor``; edge statements with the weight as ``w`` (exact) and ``label``
-        (3 digits), coloured by sign, width by ``abs(w)``.
+        (3 digits), coloured by sign, width by ``abs(w)``; a fixed edge also has
+        ``trainable="false"`` and is dashed.
 
     Raises
     ------
@@ -203,7 +204,7 @@ def to_dot(net: GraphNetwork, name: str = "network") -> str:
     if not isinstance(name, str):
         raise InputTypeError(f"to_dot: name: expected a str, got {type(name).__name__}")
     names, roles, acts, b = net.names, net.roles, net.activations, net.biases()
-    edges = net.edges()
+    edges, F = net.edges(), net.fixed_mask()
     wmax = max((abs(w) for _, _, w in edges), default=1.0)
     lines = [
         f"// graphnet network: {net.mode}, {net.n_nodes} nodes, {net.n_edges} edges; "
@@ -222,6 +223,8 @@ def to_dot(net: GraphNetwork, name: str = "network") -> str:
         pairs = [("w", repr(w)), ("label", f"{w:.3g}"),
                  ("color", _POS_COLOR if w > 0 else _NEG_COLOR),
                  ("penwidth", f"{0.5 + 2.5 * abs(w) / wmax:.3g}")]
+        if F[u, v]:
+            pairs += [("trainable", "false"), ("style", "dashed")]
         lines.append(f"  {_quote(names[u])} -> {_quote(names[v])} {_attrs(pairs)};")
     lines.append("}")
     return "\n".join(lines) + "\n"
