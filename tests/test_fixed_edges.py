@@ -471,3 +471,30 @@ class TestPlots:
 
         fig = plot_evolution([skip_net(), operators.threshold(skip_net(), 0.5)])
         assert "fixed edge" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_operator_rule_on_random_networks(seed):
+    """Over random networks and masks: each operator's flags follow the rule of gate.py."""
+    rng = np.random.default_rng(seed)
+    mode = "recurrent" if seed % 2 else "feedforward"
+    net = GraphNetwork.random(2, 4, 2, 0.5, seed, mode=mode)
+    F = (net.matrix() != 0) & (rng.random((8, 8)) < 0.4)
+    net = net.replace(fixed=F)
+    W = net.matrix()
+    a = float(np.median(np.abs(W[W != 0])))
+    assert (operators.threshold(net, a).fixed_mask() == F & (np.abs(W) > a)).all()
+    p = list(rng.permutation(8))
+    assert (operators.permute_nodes(net, p).fixed_mask() == F[np.ix_(p, p)]).all()
+    i, j = (int(v) for v in rng.choice(np.arange(2, 8), 2, replace=False))
+    for op, moved in ((operators.add_scaled_column, None), (operators.add_scaled_row, None),
+                      (operators.swap_columns, lambda M: M[:, [j if c == i else i if c == j
+                                                               else c for c in range(8)]]),
+                      (operators.swap_rows, lambda M: M[[j if r == i else i if r == j
+                                                         else r for r in range(8)]])):
+        args = (i, j) if moved else (i, j, 0.5)
+        out = op(net, *args, repair=True)
+        W1 = out.matrix()
+        expected = (F if moved is None else moved(F)) & (W1 != 0)
+        assert (out.fixed_mask() == expected).all(), op.__name__
+        assert ((W1 != 0) | ~out.fixed_mask()).all()
