@@ -75,7 +75,8 @@ class TestForward:
     @pytest.mark.parametrize("edge", ["pad", "ignore"])
     def test_pool_equals_downsample(self, method, edge):
         x = make_rng(5).standard_normal((2, 3, 5, 7))
-        layer = Pool2D(2, method, edge)
+        # the functional 'pad' is the seed's literal zero padding: the layer's 'zero-pad'
+        layer = Pool2D(2, method, "zero-pad" if edge == "pad" else edge)
         y = layer.output(x)
         np.testing.assert_array_equal(y, F.downsample(x, 2, method, edge))
         assert y.shape[1:] == layer.output_shape((3, 5, 7))

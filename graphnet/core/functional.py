@@ -203,6 +203,19 @@ def col2im(cols: np.ndarray, shape: tuple[int, int, int, int], p: int, q: int) -
     return xt.transpose(1, 0, 2, 3)
 
 
+def _pair(value, name: str, where: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints, each at least ``minimum``, as a pair of ints."""
+    given = value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+                   for v in value)):
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise InputError(f"{where}: {name} must be {kind}, got {given!r} (or a pair of them)")
+    return int(value[0]), int(value[1])
+
+
 def conv2d_batch(x: np.ndarray, k: np.ndarray, mode: str = "valid") -> np.ndarray:
     """Multi-channel batched true convolution: ``out[n, o] = sum_i x[n, i] * k[o, i]``.
 
@@ -249,46 +262,76 @@ _POOL_METHODS = ("max", "mean")
 _POOL_EDGES = ("pad", "ignore")
 
 
-def _check_pool(size, method, edge, where):
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise InputError(f"{where}: size must be a positive int, got {size!r}")
+def _check_pool(size, method, edge, where, stride=None):
+    """Check the pooling arguments; return the window and stride as pairs."""
+    size = _pair(size, "size", where)
+    stride = size if stride is None else _pair(stride, "stride", where)
     if method not in _POOL_METHODS:
         raise InputError(f"{where}: method must be 'max' or 'mean', got {method!r}")
     if edge not in _POOL_EDGES:
         raise InputError(f"{where}: edge must be 'pad' or 'ignore', got {edge!r}")
+    return size, stride
 
 
-def pool_output_shape(h: int, w: int, size: int = 2, edge: str = "pad") -> tuple[int, int]:
-    """Height and width after pooling an h x w map with ``size`` x ``size`` windows.
+def _pool_len(n, p, s, edge):
+    """Windows along one axis: whole ones (ignore), or up to one past the end (pad) whose
+    start lies inside the map (PyTorch's ceil_mode)."""
+    if edge == "ignore":
+        return (n - p) // s + 1 if n >= p else 0
+    o = -(-(n - p) // s) + 1 if n > p else 1
+    return o - 1 if (o - 1) * s >= n else o
+
+
+def pool_output_shape(h: int, w: int, size=2, edge: str = "pad", stride=None) -> tuple[int, int]:
+    """Height and width after pooling an h x w map with ``size`` windows every ``stride``.
+
+    Parameters
+    ----------
+    h, w : int
+    size : int or (int, int)
+    edge : {"pad", "ignore"}
+    stride : int or (int, int), optional
+        Default: the window size (windows side by side).
 
     Examples
     --------
     >>> pool_output_shape(991, 991, 2, "pad"), pool_output_shape(5, 5, 2, "ignore")
     ((496, 496), (2, 2))
+    >>> pool_output_shape(5, 7, (1, 3), "pad", stride=(1, 2))
+    (5, 3)
     """
-    _check_pool(size, "max", edge, "pool_output_shape")
-    if edge == "pad":
-        return -(-h // size), -(-w // size)
-    return h // size, w // size
+    (ph, pw), (sh, sw) = _check_pool(size, "max", edge, "pool_output_shape", stride)
+    return _pool_len(h, ph, sh, edge), _pool_len(w, pw, sw, edge)
 
 
-def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "pad",
-               *, return_indices: bool = False):
-    """Pool the last two axes in non-overlapping ``size`` x ``size`` windows.
+def _pool_windows(x, oh, ow, ph, pw, sh, sw):
+    """One strided view per window offset, each (..., oh, ow), in row-major offset order."""
+    return [x[..., u:u + (oh - 1) * sh + 1:sh, v:v + (ow - 1) * sw + 1:sw]
+            for u in range(ph) for v in range(pw)]
+
+
+def downsample(x: np.ndarray, size=2, method: str = "max", edge: str = "pad",
+               *, stride=None, pad_value: float = 0.0, return_indices: bool = False):
+    """Pool the last two axes in ``size`` windows, one every ``stride`` positions.
 
     Parameters
     ----------
     x : ndarray of shape (..., h, w)
-    size : int
-        Window side (the seed's 2x2 by default).
+    size : int or (int, int)
+        Window height and width (the seed's 2x2 by default).
     method : {"max", "mean"}
     edge : {"pad", "ignore"}
-        The seed's two edge rules: ``pad`` fills the map with zeros up to a multiple of
-        ``size`` (the padded zeros take part in the max and the mean), ``ignore`` drops the
-        remainder.
+        The seed's two edge rules: ``pad`` extends the map with ``pad_value`` until the
+        windows reach past its end (the padded values take part in the max and the mean),
+        ``ignore`` drops the remainder.
+    stride : int or (int, int), optional
+        Default: the window size, windows side by side as in the seed.
+    pad_value : float
+        What ``pad`` fills with: 0 is the seed's literal zero padding; ``-inf`` makes sure a
+        padded position never wins a max (what :class:`~graphnet.core.layers.Pool2D` uses).
     return_indices : bool
         For ``max``, also return the position of the maximum inside each window, as an
-        integer in ``[0, size*size)`` in row-major order; on ties the first (as PyTorch).
+        integer in ``[0, ph*pw)`` in row-major order; on ties the first (as PyTorch).
 
     Returns
     -------
@@ -299,7 +342,7 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
     Raises
     ------
     InputError
-        Bad size, method or edge; fewer than two dims; (ignore) a map smaller than a window.
+        Bad size, stride, method or edge; fewer than two dims; a map that gives no window.
 
     Examples
     --------
@@ -309,8 +352,15 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
            [8., 9.]])
     >>> downsample(x, 2, "mean", "ignore")
     array([[2.5]])
+    >>> downsample(-x, 2, "max", "pad", pad_value=-np.inf)   # padding never wins
+    array([[-1., -5.],
+           [-7., -9.]])
+    >>> downsample(x, (1, 2), "max", "ignore", stride=1)
+    array([[2., 5.],
+           [4., 6.],
+           [8., 9.]])
     """
-    _check_pool(size, method, edge, "downsample")
+    (ph, pw), (sh, sw) = _check_pool(size, method, edge, "downsample", stride)
     if return_indices and method != "max":
         raise InputError("downsample: return_indices=True needs method='max' "
                          f"(mean pooling has no argmax), got method={method!r}")
@@ -318,28 +368,28 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
     if x.ndim < 2:
         raise InputError(f"downsample: expected at least 2 dims (..., h, w), got shape {x.shape}")
     h, w = x.shape[-2:]
-    oh, ow = pool_output_shape(h, w, size, edge)
+    oh, ow = _pool_len(h, ph, sh, edge), _pool_len(w, pw, sw, edge)
     if oh == 0 or ow == 0:
-        raise InputError(f"downsample: a {h}x{w} map is smaller than one {size}x{size} window "
+        raise InputError(f"downsample: a {h}x{w} map is smaller than one {ph}x{pw} window "
                          "with edge='ignore'")
-    if edge == "pad" and (h % size or w % size):
-        pad = [(0, 0)] * (x.ndim - 2) + [(0, oh * size - h), (0, ow * size - w)]
-        x = np.pad(x, pad)
-    # strided views, one per window offset: each is (..., oh, ow)
-    views = [x[..., u:oh * size:size, v:ow * size:size] for u in range(size) for v in range(size)]
+    H, W = (oh - 1) * sh + ph, (ow - 1) * sw + pw          # the extent the windows cover
+    if H > h or W > w:
+        pad = [(0, 0)] * (x.ndim - 2) + [(0, max(H - h, 0)), (0, max(W - w, 0))]
+        x = np.pad(x, pad, constant_values=pad_value)
+    views = _pool_windows(x, oh, ow, ph, pw, sh, sw)
     # order="K" keeps x's memory layout (a layer may hand over an (n, c, h, w) view of
     # channel-first memory), so every elementwise pass below runs over contiguous runs
     out = views[0].copy(order="K")
     if method == "mean":
         for view in views[1:]:
             out += view
-        out *= 1.0 / (size * size)
+        out *= 1.0 / (ph * pw)
         return out
     for view in views[1:]:
         np.maximum(out, view, out=out)
     if not return_indices:
         return out
-    idx_dtype = np.uint8 if size * size <= 255 else np.int64
+    idx_dtype = np.uint8 if ph * pw <= 255 else np.int64
     indices = np.zeros_like(out, dtype=idx_dtype)
     # walk the offsets backwards so the first maximum in row-major order wins ties
     for k in range(len(views) - 1, 0, -1):
@@ -348,12 +398,21 @@ def downsample(x: np.ndarray, size: int = 2, method: str = "max", edge: str = "p
     return out, indices
 
 
-def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 2) -> np.ndarray:
+def _check_pooled(oh, ow, h, w, size, stride, where):
+    if (oh, ow) not in (pool_output_shape(h, w, size, "pad", stride),
+                        pool_output_shape(h, w, size, "ignore", stride)):
+        raise InputError(f"{where}: a {oh}x{ow} pool does not come from a {h}x{w} map "
+                         f"with size {size} and stride {stride}")
+
+
+def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size=2, *, stride=None,
+              pad_value: float = 0.0) -> np.ndarray:
     """Route a max-pooled delta to the first maximum of each window, from ``x`` and its pool.
 
     Gives the same result as ``upsample(delta, x.shape[-2:], size, "max", indices=...)``
     without storing indices: each window offset is compared with the pooled maximum, in
-    row-major order, and an offset already taken masks the later ties.
+    row-major order, and an offset already taken masks the later ties. Overlapping windows
+    (stride below size) add their deltas.
 
     Parameters
     ----------
@@ -361,8 +420,10 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 
     x : ndarray of shape (..., h, w)
         The map that was pooled (unpadded; padded positions receive nothing).
     pooled : ndarray of shape (..., h', w')
-        ``downsample(x, size, "max", edge)``.
-    size : int
+        ``downsample(x, size, "max", edge, stride=stride, pad_value=pad_value)``.
+    size, stride : int or (int, int)
+    pad_value : float
+        The padding ``downsample`` used: a padded position equal to the maximum wins it.
 
     Returns
     -------
@@ -377,25 +438,27 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 
     """
     h, w = x.shape[-2:]
     oh, ow = pooled.shape[-2:]
-    if (oh, ow) not in (pool_output_shape(h, w, size, "pad"), pool_output_shape(h, w, size, "ignore")):
-        raise InputError(f"max_route: a {oh}x{ow} pool does not come from a {h}x{w} map "
-                         f"with size {size}")
+    (ph, pw), (sh, sw) = _check_pool(size, "max", "pad", "max_route", stride)
+    _check_pooled(oh, ow, h, w, size, stride, "max_route")
     if delta.shape != pooled.shape:
         raise InputError(f"max_route: delta shape {delta.shape} != pooled shape {pooled.shape}")
-    # layout of x; every position is written below unless edge="ignore" left a remainder
-    alloc = np.empty_like if (h % size == 0 and w % size == 0) else np.zeros_like
-    dx = alloc(x, dtype=np.result_type(delta, x))
+    overlap = sh < ph or sw < pw
+    tiled = (sh, sw) == (ph, pw) and h == oh * ph and w == ow * pw
+    # layout of x; every position is written below when the windows tile the map exactly
+    dx = (np.empty_like if tiled else np.zeros_like)(x, dtype=np.result_type(delta, x))
     taken = None
-    for u in range(size):
-        for v in range(size):
-            # rows/columns of this offset inside the map; beyond them lies zero padding,
-            # which takes part in the max (edge="pad") and can win a tie, but gets no delta
-            hu, wv = min(len(range(u, h, size)), oh), min(len(range(v, w, size)), ow)
-            real = x[..., u:hu * size:size, v:wv * size:size] == pooled[..., :hu, :wv]
+    for u in range(ph):
+        for v in range(pw):
+            # windows of this offset inside the map; beyond them lies padding, which can
+            # win the max (and so mask later ties) but gets no delta
+            hu, wv = min(len(range(u, h, sh)), oh), min(len(range(v, w, sw)), ow)
+            rows = slice(u, u + (hu - 1) * sh + 1, sh)
+            cols = slice(v, v + (wv - 1) * sw + 1, sw)
+            real = x[..., rows, cols] == pooled[..., :hu, :wv]
             if hu == oh and wv == ow:
                 hit = real
             else:
-                hit = pooled == 0
+                hit = pooled == pad_value
                 hit[..., :hu, :wv] = real
             if taken is None:
                 taken = hit.copy(order="K")  # keep the memory layout of x
@@ -403,27 +466,31 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size: int = 
                 np.greater(hit, taken, out=hit)       # hit and not taken, in place
                 taken |= hit
             if hu and wv:
-                np.multiply(delta[..., :hu, :wv], hit[..., :hu, :wv].astype(dx.dtype),
-                            out=dx[..., u:hu * size:size, v:wv * size:size])
+                if overlap:
+                    dx[..., rows, cols] += delta[..., :hu, :wv] * hit[..., :hu, :wv]
+                else:
+                    np.multiply(delta[..., :hu, :wv], hit[..., :hu, :wv].astype(dx.dtype),
+                                out=dx[..., rows, cols])
     return dx
 
 
-def upsample(delta: np.ndarray, shape: tuple[int, int], size: int = 2, method: str = "max",
-             *, indices: np.ndarray | None = None) -> np.ndarray:
+def upsample(delta: np.ndarray, shape: tuple[int, int], size=2, method: str = "max",
+             *, stride=None, indices: np.ndarray | None = None) -> np.ndarray:
     """Route a pooled delta back to the map it was pooled from (the adjoint of :func:`downsample`).
 
     ``max`` sends each delta to the one position of its window's maximum (``indices`` from
-    ``downsample(..., return_indices=True)``); ``mean`` spreads it evenly, ``delta / size**2``
-    to each of the window's points. Deltas landing on padded positions are dropped, so the
-    result has the unpadded ``shape``.
+    ``downsample(..., return_indices=True)``); ``mean`` spreads it evenly, ``delta / (ph*pw)``
+    to each of the window's points. Overlapping windows add; deltas landing on padded
+    positions are dropped, so the result has the unpadded ``shape``.
 
     Parameters
     ----------
     delta : ndarray of shape (..., h', w')
     shape : tuple (h, w)
         Height and width of the map before pooling.
-    size : int
+    size : int or (int, int)
     method : {"max", "mean"}
+    stride : int or (int, int), optional
     indices : ndarray of shape (..., h', w'), optional
         Required for ``max``.
 
@@ -443,7 +510,7 @@ def upsample(delta: np.ndarray, shape: tuple[int, int], size: int = 2, method: s
            [2.5, 2.5, 0. ],
            [0. , 0. , 0. ]])
     """
-    _check_pool(size, method, "pad", "upsample")
+    (ph, pw), (sh, sw) = _check_pool(size, method, "pad", "upsample", stride)
     delta = _as_float_array(delta, "upsample: delta")
     if delta.ndim < 2:
         raise InputError(f"upsample: expected a delta with at least 2 dims (..., h', w'), "
@@ -452,30 +519,25 @@ def upsample(delta: np.ndarray, shape: tuple[int, int], size: int = 2, method: s
         raise InputError(f"upsample: shape must be a pair (h, w), got {shape!r}")
     h, w = shape
     oh, ow = delta.shape[-2:]
-    if (oh, ow) not in (pool_output_shape(h, w, size, "pad"), pool_output_shape(h, w, size, "ignore")):
+    if (oh, ow) not in (pool_output_shape(h, w, size, "pad", stride),
+                        pool_output_shape(h, w, size, "ignore", stride)):
         raise InputError(f"upsample: a {oh}x{ow} delta does not come from pooling a {h}x{w} "
                          f"map with size {size}")
-    big = np.zeros(delta.shape[:-2] + (oh * size, ow * size), dtype=delta.dtype)
+    H, W = (oh - 1) * sh + ph, (ow - 1) * sw + pw
+    big = np.zeros(delta.shape[:-2] + (max(H, h), max(W, w)), dtype=delta.dtype)
+    views = _pool_windows(big, oh, ow, ph, pw, sh, sw)
     if method == "mean":
-        share = delta * (1.0 / (size * size))
-        for u in range(size):
-            for v in range(size):
-                big[..., u::size, v::size] = share
+        share = delta * (1.0 / (ph * pw))
+        for view in views:
+            view += share
     else:
         if indices is None:
             raise InputError("upsample: method 'max' needs the indices from "
                              "downsample(..., return_indices=True)")
         if indices.shape != delta.shape:
             raise InputError(f"upsample: indices shape {indices.shape} != delta shape {delta.shape}")
-        k = 0
-        for u in range(size):
-            for v in range(size):
-                big[..., u::size, v::size] = np.where(indices == k, delta, 0.0)
-                k += 1
+        for k, view in enumerate(views):
+            view += np.where(indices == k, delta, 0.0)
     if big.shape[-2:] == (h, w):
         return big
-    if oh * size >= h and ow * size >= w:
-        return np.ascontiguousarray(big[..., :h, :w])
-    out = np.zeros(delta.shape[:-2] + (h, w), dtype=delta.dtype)  # ignore: the remainder gets 0
-    out[..., :oh * size, :ow * size] = big
-    return out
+    return np.ascontiguousarray(big[..., :h, :w])

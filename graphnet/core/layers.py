@@ -13,6 +13,7 @@ import numpy as np
 from graphnet._checks import check_dtype
 from graphnet.core import activations as acts
 from graphnet.core import functional as F
+from graphnet.core.conv import conv_padding
 from graphnet.errors import InputError, InputTypeError
 from graphnet.rng import make_rng
 
@@ -130,9 +131,12 @@ class Conv2D(Layer):
     ----------
     in_channels, out_channels : int
     kernel_size : int or (int, int)
-    padding : int
-        Zeros added on every side before the valid convolution (``kernel_size - 1`` gives
-        the seed's full mode).
+    stride : int or (int, int)
+        The kernel moves ``sh`` rows and ``sw`` columns at a time.
+    padding : int, (int, int), "valid" or "same"
+        Zeros added before the valid convolution: on every side (an int; ``kernel_size - 1``
+        gives the seed's full mode), ``ph`` above and below and ``pw`` left and right (a
+        pair), none (``"valid"``), or as many as keep the size (``"same"``, stride 1).
     activation : {"relu", "tanh", "sigmoid", "identity"}
     init : {"auto", "xavier", "he"}
     rng : int or numpy.random.Generator
@@ -152,12 +156,14 @@ class Conv2D(Layer):
     (2, 4, 6, 6)
     >>> conv.backpropagate(np.ones_like(y)).shape
     (2, 1, 8, 8)
+    >>> Conv2D(1, 4, 3, stride=2, padding=(1, 0), rng=0).output(np.zeros((2, 1, 8, 8))).shape
+    (2, 4, 4, 3)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, *, padding=0, activation="relu",
-                 init="auto", rng=0, dtype=np.float64):
+    def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, padding=0,
+                 activation="relu", init="auto", rng=0, dtype=np.float64):
         super().__init__()
-        where = "Conv2D"
+        where = type(self).__name__
         self.in_channels = _check_positive_int(in_channels, "in_channels", where)
         self.out_channels = _check_positive_int(out_channels, "out_channels", where)
         if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool):
@@ -165,9 +171,9 @@ class Conv2D(Layer):
         if (not isinstance(kernel_size, (tuple, list)) or len(kernel_size) != 2):
             raise InputError(f"{where}: kernel_size must be an int or a pair, got {kernel_size!r}")
         self.kernel_size = tuple(_check_positive_int(k, "kernel_size", where) for k in kernel_size)
-        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)) or padding < 0:
-            raise InputError(f"{where}: padding must be a non-negative int, got {padding!r}")
-        self.padding = int(padding)
+        self.stride = F._pair(stride, "stride", where)
+        self._pads = conv_padding(padding, self.kernel_size, self.stride, where)  # (t, b, l, r)
+        self.padding = int(padding) if isinstance(padding, (int, np.integer)) else padding
         self.activation = activation
         self._act, self._dact = acts.activation(activation)
         self.dtype = check_dtype(dtype, where)
@@ -180,8 +186,12 @@ class Conv2D(Layer):
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
-        p, q = self.kernel_size
-        return (self.out_channels, h + 2 * self.padding - p + 1, w + 2 * self.padding - q + 1)
+        (p, q), (sh, sw), (t, b, l, r) = self.kernel_size, self.stride, self._pads
+        return (self.out_channels, (h + t + b - p) // sh + 1, (w + l + r - q) // sw + 1)
+
+    def _kernels(self):
+        """``W`` as (out_channels, in_channels, p, q) (a view)."""
+        return self.params["W"].reshape(self.out_channels, self.in_channels, *self.kernel_size)
 
     def output(self, x):
         """Forward pass.
@@ -192,25 +202,25 @@ class Conv2D(Layer):
 
         Returns
         -------
-        ndarray of shape (n, out_channels, h + 2 padding - p + 1, w + 2 padding - q + 1)
+        ndarray of shape (n, out_channels, (h + 2 ph - p) // sh + 1, (w + 2 pw - q) // sw + 1)
         """
         x = _check_input(x, 4, "Conv2D.output", self.dtype)
         if x.shape[1] != self.in_channels:
             raise InputError(f"Conv2D.output: x has {x.shape[1]} channels, the layer expects "
                              f"{self.in_channels} (x shape {x.shape})")
-        n, c, h, w = x.shape
-        p, q, s = *self.kernel_size, self.padding
-        h, w = h + 2 * s, w + 2 * s
+        n, c, h0, w0 = x.shape
+        (p, q), (sh, sw), (t, b, l, r) = self.kernel_size, self.stride, self._pads
+        h, w = h0 + t + b, w0 + l + r
         if h < p or w < q:
             raise InputError(f"Conv2D.output: kernel {p}x{q} is larger than the (padded) "
-                             f"input {h}x{w}")
-        oh, ow = h - p + 1, w - q + 1
+                             f"input {h}x{w}: the output map would be empty")
+        oh, ow = (h - p) // sh + 1, (w - q) // sw + 1
         # Inside, images live as (c, h, w, n): the batch innermost, so every window copy
         # below moves runs of ow*n numbers, and the output handed on is an (n, c, h, w)
         # view of that memory that the next layer turns back without a copy.
-        if s:
+        if t or b or l or r:
             xt = np.zeros((c, h, w, n), dtype=self.dtype)
-            xt[:, s:h - s, s:w - s, :] = x.transpose(1, 2, 3, 0)
+            xt[:, t:t + h0, l:l + w0, :] = x.transpose(1, 2, 3, 0)
         else:
             xt = x.transpose(1, 2, 3, 0)
         k, L = c * p * q, oh * ow * n
@@ -218,10 +228,10 @@ class Conv2D(Layer):
         windows = cols[:k].reshape(c, p, q, oh, ow, n)
         for u in range(p):
             for v in range(q):
-                windows[:, u, v] = xt[:, u:u + oh, v:v + ow, :]
+                windows[:, u, v] = xt[:, u:u + (oh - 1) * sh + 1:sh, v:v + (ow - 1) * sw + 1:sw, :]
         cols[k] = 1.0                      # a row of ones: the bias rides in the product
         kmat = np.empty((self.out_channels, k + 1), dtype=self.dtype)
-        kmat[:, :k] = F.rot180(self.params["W"]).reshape(self.out_channels, k)  # flipped: true conv
+        kmat[:, :k] = F.rot180(self._kernels()).reshape(self.out_channels, k)  # flipped: true conv
         kmat[:, k] = self.params["b"]
         z = np.empty((self.out_channels, L), dtype=self.dtype)           # (c_out, oh*ow*n)
         for a, b in _column_blocks(L):
@@ -249,8 +259,8 @@ class Conv2D(Layer):
             dE/d(input); ``grads["W"]`` and ``grads["b"]`` are set.
         """
         cols, o, (n, c, h, w) = self._need_cache()
-        p, q, s = *self.kernel_size, self.padding
-        oh, ow = h - p + 1, w - q + 1
+        (p, q), (sh, sw), (t, b, l, r) = self.kernel_size, self.stride, self._pads
+        oh, ow = (h - p) // sh + 1, (w - q) // sw + 1
         self._check_delta(delta, (n, self.out_channels, oh, ow))
         dz = delta.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)   # (c_out, oh*ow*n)
         if self.activation == "relu":
@@ -258,63 +268,97 @@ class Conv2D(Layer):
         elif self.activation != "identity":
             dz = dz * self._dact(o)
         dz = dz.astype(self.dtype, copy=False)
-        # dE/dTheta = rot180(X *valid rot180(Delta)): correlate X with Delta, flip back; the
-        # row of ones in cols gives dE/db = sum(Delta) in the same product
+        # dE/dTheta = rot180(X *valid rot180(dilate(Delta, stride))): correlate X with Delta
+        # at the strided windows, flip back; the row of ones in cols gives dE/db = sum(Delta)
         blocks = _column_blocks(cols.shape[1])
         dk = dz @ cols.T if len(blocks) == 1 else sum(dz[:, a:b] @ cols[:, a:b].T for a, b in blocks)
         k = cols.shape[0] - 1
-        self.grads["W"] = np.ascontiguousarray(F.rot180(dk[:, :k].reshape(self.out_channels, c, p, q)))
+        self.grads["W"] = np.ascontiguousarray(
+            F.rot180(dk[:, :k].reshape(self.out_channels, c, p, q))).reshape(self.params["W"].shape)
         self.grads["b"] = dk[:, k].copy()
         if not input_grad:
             return None
-        # Delta_below = Delta *full rot180(Theta), done as the adjoint of the window copies
-        kmat = F.rot180(self.params["W"]).reshape(self.out_channels, -1)
+        # Delta_below = dilate(Delta, stride) *full rot180(Theta), done as the adjoint of
+        # the window copies (a strided copy is the dilation)
+        kmat = F.rot180(self._kernels()).reshape(self.out_channels, -1)
         dcols = (kmat.T @ dz).reshape(c, p, q, oh, ow, n)                 # (c*p*q, oh*ow*n)
         dxt = np.zeros((c, h, w, n), dtype=self.dtype)
         for u in range(p):
             for v in range(q):
-                dxt[:, u:u + oh, v:v + ow, :] += dcols[:, u, v]
-        if s:
-            dxt = dxt[:, s:h - s, s:w - s, :]
+                dxt[:, u:u + (oh - 1) * sh + 1:sh, v:v + (ow - 1) * sw + 1:sw, :] += dcols[:, u, v]
+        if t or b or l or r:
+            dxt = dxt[:, t:h - b, l:w - r, :]
         return dxt.transpose(3, 0, 1, 2)                                  # (n, c, h, w) view
 
     def __repr__(self):
-        return (f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
-                f"padding={self.padding}, activation={self.activation!r})")
+        stride = "" if self.stride == (1, 1) else f"stride={self.stride}, "
+        return (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+                f"{self.kernel_size}, {stride}padding={self.padding!r}, "
+                f"activation={self.activation!r})")
 
 
 class Pool2D(Layer):
-    """Down-sampling layer: max or mean over ``size`` x ``size`` windows.
+    """Down-sampling layer: max or mean over ``size`` windows, one every ``stride``.
 
     Backward routes the delta exactly: max to the (first) position of each window's
-    maximum, mean evenly over the window. Padded positions get nothing.
+    maximum, mean evenly over the window; overlapping windows add. Padded positions get
+    nothing.
 
     Parameters
     ----------
-    size : int
+    size : int or (int, int)
+        Window height and width.
     method : {"max", "mean"}
-    edge : {"pad", "ignore"}
+    edge : {"pad", "zero-pad", "ignore"}
+        ``pad`` extends the map until the windows reach past its end: a padded position
+        counts as 0 in a mean and never wins a max. ``zero-pad`` is the seed's literal rule,
+        zeros that can win a max (so negative maps are clamped). ``ignore`` drops the
+        remainder.
+    stride : int or (int, int), optional
+        Default: the window size (windows side by side, the seed's pooling).
 
     Examples
     --------
     >>> pool = Pool2D(2, "max", "pad")
     >>> pool.output(np.zeros((1, 3, 5, 5))).shape
     (1, 3, 3, 3)
+    >>> Pool2D(2, "max", "pad").output(-np.ones((1, 1, 1, 3)))[0, 0]
+    array([[-1., -1.]])
+    >>> Pool2D(2, "max", "zero-pad").output(-np.ones((1, 1, 1, 3)))[0, 0]
+    array([[0., 0.]])
+    >>> Pool2D((1, 3), "max", stride=(1, 2)).output(np.zeros((1, 1, 4, 7))).shape
+    (1, 1, 4, 3)
     """
 
-    def __init__(self, size=2, method="max", edge="pad"):
+    def __init__(self, size=2, method="max", edge="pad", *, stride=None):
         super().__init__()
-        F._check_pool(size, method, edge, "Pool2D")
-        self.size, self.method, self.edge = int(size), method, edge
+        if edge not in ("pad", "zero-pad", "ignore"):
+            raise InputError(f"Pool2D: edge must be 'pad' or 'ignore', got {edge!r} "
+                             "(or 'zero-pad': the seed's literal zeros)")
+        self._edge = "ignore" if edge == "ignore" else "pad"        # the functional rule
+        size_pair, stride_pair = F._check_pool(size, method, self._edge, "Pool2D", stride)
+        self.size = size_pair[0] if size_pair[0] == size_pair[1] else size_pair
+        self.stride = stride_pair
+        self.method, self.edge = method, edge
+        # what padding holds: -inf never wins a max; zeros count in a mean and in "zero-pad"
+        self._pad_value = -np.inf if (edge == "pad" and method == "max") else 0.0
 
     def output_shape(self, input_shape):
         c, h, w = input_shape
-        return (c,) + F.pool_output_shape(h, w, self.size, self.edge)
+        return (c,) + F.pool_output_shape(h, w, self.size, self._edge, self.stride)
 
     def output(self, x):
-        """Forward pass: ``x`` (n, c, h, w) -> (n, c, h', w')."""
+        """Forward pass: ``x`` (n, c, h, w) -> (n, c, h', w').
+
+        Raises InputError when the map gives no window (``ignore`` and a map smaller than
+        one window).
+        """
         x = _check_input(x, 4, "Pool2D.output")
-        out = F.downsample(x, self.size, self.method, self.edge)
+        try:
+            out = F.downsample(x, self.size, self.method, self._edge, stride=self.stride,
+                               pad_value=self._pad_value)
+        except InputError as err:
+            raise InputError(f"Pool2D.output: {err} (x shape {x.shape})") from None
         # max: keep x and its pool to route the delta (cheaper than storing indices)
         self._cache = (x if self.method == "max" else x.shape, out)
         return out
@@ -332,11 +376,14 @@ class Pool2D(Layer):
             moved[...] = delta
             delta = moved
         if self.method == "max":
-            return F.max_route(delta, x, out, self.size)
-        return F.upsample(delta, x[-2:], self.size, "mean")
+            return F.max_route(delta, x, out, self.size, stride=self.stride,
+                               pad_value=self._pad_value)
+        return F.upsample(delta, x[-2:], self.size, "mean", stride=self.stride)
 
     def __repr__(self):
-        return f"Pool2D({self.size}, {self.method!r}, {self.edge!r})"
+        window = F._pair(self.size, "size", "Pool2D")
+        stride = "" if self.stride == window else f", stride={self.stride}"
+        return f"Pool2D({self.size}, {self.method!r}, {self.edge!r}{stride})"
 
 
 class Flatten(Layer):
