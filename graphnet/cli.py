@@ -74,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a fixed-topology baseline (MLP, CNN, LeNet-5)",
                        description="Train a baseline model and print its test accuracy and time.")
-    t.add_argument("--model", choices=["mlp", "cnn", "lenet5"], default="cnn",
-                   help="model to train (default: cnn)")
+    t.add_argument("--model", default="cnn",
+                   choices=["mlp", "cnn", "lenet5", "logistic", "mlp_residual", "cnn1d"],
+                   help="model to train; logistic, mlp_residual and cnn1d are the "
+                        "MNIST-1D paper's (default: cnn)")
     t.add_argument("--data", type=_data_spec, default="digits", metavar="DATA",
                    help="digits, xor, spirals, mnist1d (MNIST-1D, generated offline and cached), "
                         "mnist:PATH (a directory of IDX files), csv:PATH "

@@ -1,15 +1,18 @@
-"""Ready-made models: the MLP and CNN baselines and LeNet-5."""
+"""Ready-made models: the MLP and CNN baselines, LeNet-5, and the MNIST-1D paper's three
+(logistic regression, the residual MLP and the strided 1-D CNN)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from graphnet.core.layers import Conv2D, Dense, Flatten, Pool2D, Softmax
+from graphnet.core.layers1d import Conv1D, Reshape, Residual
 from graphnet.core.model import Sequential
 from graphnet.errors import InputError
 from graphnet.rng import make_rng
 
-__all__ = ["mlp", "cnn", "lenet5", "build", "RECIPES", "recipe"]
+__all__ = ["mlp", "cnn", "lenet5", "logistic", "mlp_residual", "cnn1d", "build", "MODELS",
+           "RECIPES", "recipe"]
 
 
 def _seeds(seed, k):
@@ -113,17 +116,117 @@ def lenet5(n_classes=10, *, seed=0, dtype=np.float64) -> Sequential:
     ])
 
 
+# ---------------------------------------------------------------- MNIST-1D (Greydanus & Kobak)
+# The three models of the paper's notebooks/models.py, layer for layer; the initialisation
+# is graphnet's (He for relu layers, Xavier for the linear read-outs), not PyTorch's.
+
+def logistic(n_in=40, n_classes=10, *, seed=0, dtype=np.float64) -> Sequential:
+    """Logistic (softmax) regression: one linear layer, ``n_in -> n_classes``.
+
+    Examples
+    --------
+    >>> logistic(40, 10).n_params      # the paper's 410
+    410
+    """
+    return Sequential([Dense(n_in, n_classes, rng=_seeds(seed, 1)[0], dtype=dtype), Softmax()])
+
+
+def mlp_residual(n_in=40, hidden=100, n_classes=10, *, seed=0, dtype=np.float64) -> Sequential:
+    """The paper's MLP: ``h1 = relu(W1 x + b1)``, ``h2 = relu(W2 h1 + b2) + h1``, ``W3 h2 + b3``.
+
+    Parameters
+    ----------
+    n_in, hidden, n_classes : int
+        40-100-10 in the paper (15,210 parameters).
+    seed : int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Returns
+    -------
+    Sequential
+        ``Dense(relu) Residual(Dense(relu)) Dense Softmax``.
+
+    Examples
+    --------
+    >>> mlp_residual().n_params         # the paper's 15,210
+    15210
+    """
+    s = _seeds(seed, 3)
+    return Sequential([
+        Dense(n_in, hidden, activation="relu", rng=s[0], dtype=dtype),
+        Residual(Dense(hidden, hidden, activation="relu", rng=s[1], dtype=dtype)),
+        Dense(hidden, n_classes, rng=s[2], dtype=dtype),
+        Softmax(),
+    ])
+
+
+def cnn1d(length=40, n_classes=10, *, channels=25, seed=0, dtype=np.float64) -> Sequential:
+    """The paper's CNN: three Conv1D of ``channels`` (kernels 5, 3, 3; stride 2; padding 1;
+    relu), then a linear read-out of the flattened maps.
+
+    Parameters
+    ----------
+    length : int
+        Sequence length (40 in MNIST-1D: maps of 19, 10 and 5, so 125 -> 10).
+    n_classes, channels : int
+    seed : int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Returns
+    -------
+    Sequential
+        Takes flat sequences (n, length).
+
+    Examples
+    --------
+    >>> m = cnn1d()
+    >>> m.n_params, m.forward(np.zeros((2, 40))).shape     # the paper's 5,210
+    (5210, (2, 10))
+    """
+    s = _seeds(seed, 4)
+    convs = [Conv1D(1, channels, 5, stride=2, padding=1, rng=s[0], dtype=dtype),
+             Conv1D(channels, channels, 3, stride=2, padding=1, rng=s[1], dtype=dtype),
+             Conv1D(channels, channels, 3, stride=2, padding=1, rng=s[2], dtype=dtype)]
+    shape = (1, length)
+    for conv in convs:
+        shape = conv.output_shape(shape)
+        if shape[1] < 1:
+            raise InputError(f"cnn1d: a sequence of length {length} is too short for three "
+                             "stride-2 convolutions")
+    return Sequential([Reshape((1, length)), *convs, Flatten(),
+                       Dense(int(np.prod(shape)), n_classes, rng=s[3], dtype=dtype), Softmax()])
+
+
+_SEQUENCE_MODELS = ("logistic", "mlp_residual", "cnn1d")
+
+
 def build(name, input_shape, n_classes, *, seed=0, dtype=np.float64) -> Sequential:
     """A baseline by name for data of ``input_shape`` (one sample, no batch axis).
 
     ``"mlp"``: one hidden layer of 64 tanh units on the flattened input; ``"cnn"``:
-    :func:`cnn` (images only); ``"lenet5"``: :func:`lenet5` (28x28 images only).
+    :func:`cnn` (images only); ``"lenet5"``: :func:`lenet5` (28x28 images only); the
+    MNIST-1D paper's ``"logistic"``, ``"mlp_residual"`` (flattened input) and ``"cnn1d"``
+    (flat sequences, such as mnist1d's 40 values).
 
     Examples
     --------
     >>> build("mlp", (64,), 10).n_params
     4810
+    >>> build("cnn1d", (40,), 10).n_params
+    5210
     """
+    if name in _SEQUENCE_MODELS:
+        if name == "cnn1d" and len(input_shape) != 1:
+            raise InputError(f"build: cnn1d needs sequences (L,), the data has samples of shape "
+                             f"{tuple(input_shape)}")
+        n_in = int(np.prod(input_shape))
+        if name == "cnn1d":
+            return cnn1d(n_in, n_classes, seed=seed, dtype=dtype)
+        model = (logistic(n_in, n_classes, seed=seed, dtype=dtype) if name == "logistic"
+                 else mlp_residual(n_in, 100, n_classes, seed=seed, dtype=dtype))
+        if len(input_shape) > 1:
+            model.layers.insert(0, Flatten())
+        return model
     if name == "mlp":
         n_in = int(np.prod(input_shape))
         model = mlp(n_in, [64], n_classes, seed=seed, dtype=dtype)
@@ -139,7 +242,11 @@ def build(name, input_shape, n_classes, *, seed=0, dtype=np.float64) -> Sequenti
         if tuple(input_shape) != (1, 28, 28):
             raise InputError(f"build: lenet5 needs 1x28x28 images, got {tuple(input_shape)}")
         return lenet5(n_classes, seed=seed, dtype=dtype)
-    raise InputError(f"build: model must be 'mlp', 'cnn' or 'lenet5', got {name!r}")
+    raise InputError(f"build: model must be one of {MODELS}, got {name!r}")
+
+
+#: Every name :func:`build` knows (``graphnet train --model`` offers them).
+MODELS = ("mlp", "cnn", "lenet5", *_SEQUENCE_MODELS)
 
 
 # Training settings per (dataset, model), tuned on the stratified 80/20 split over seeds
