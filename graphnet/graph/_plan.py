@@ -34,9 +34,9 @@ import numpy as np
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph._cost import buckets, choose_form
 
-__all__ = ["STRATEGIES", "FORMS", "check_strategy", "check_params", "ACT_CODES", "ActRun", "RangeLevel",
-           "RangeXLevel", "GatherLevel", "EdgeBucket", "SourceBucket", "EdgeLevel", "Writes",
-           "Fill", "Program", "compile_program"]
+__all__ = ["STRATEGIES", "FORMS", "check_strategy", "check_params", "ACT_CODES", "ActRun",
+           "RangeLevel", "RangeXLevel", "GatherLevel", "EdgeBucket", "SourceBucket", "EdgeLevel",
+           "Writes", "Fill", "Program", "compile_program"]
 
 STRATEGIES = ("auto", "dense", "edge", "range", "gather")
 FORMS = ("range", "gather", "edge")

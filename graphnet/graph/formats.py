@@ -4,9 +4,10 @@
 write and read a network's graph (nodes ``0..n-1`` with ``role``, ``bias``, ``activation``,
 ``name``; edges with ``weight`` and, on fixed edges only, ``trainable = false``; the graph's
 ``mode``); floats round-trip exactly through both. A file without ``trainable`` (written
-before fixed edges existed) loads with every edge trainable. Writes are atomic. The readers turn every malformed file into a DataError naming it
-and return the graph unvalidated: ``GraphNetwork``'s methods of the same names wrap these
-and validate. :mod:`graphnet.graph.io` is the front door for files a user names.
+before fixed edges existed) loads with every edge trainable. Writes are atomic. The readers
+turn every malformed file into a DataError naming it and return the graph unvalidated:
+``GraphNetwork``'s methods of the same names wrap these and validate.
+:mod:`graphnet.graph.io` is the front door for files a user names.
 """
 
 from __future__ import annotations

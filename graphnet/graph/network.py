@@ -47,9 +47,9 @@ class GraphNetwork:
         needs ``role``; ``bias`` defaults to 0.0, ``activation`` to ``tanh`` for hidden and
         ``identity`` for input and output nodes, ``name`` to ``x0..``/``h0..``/``y0..``
         numbered by node order within the role. Each edge needs a non-zero finite
-        ``weight``; ``trainable`` (bool) defaults to True. ``graph.graph["mode"]`` defaults to ``feedforward``. Other
-        attributes are not kept. The graph is copied: changing it later does not change
-        the network.
+        ``weight``; ``trainable`` (bool) defaults to True. ``graph.graph["mode"]``
+        defaults to ``feedforward``. Other attributes are not kept. The graph is copied:
+        changing it later does not change the network.
 
     Raises
     ------
@@ -295,7 +295,7 @@ class GraphNetwork:
         Examples
         --------
         >>> F = [[False, True, False], [False, False, False], [False, False, False]]
-        >>> net = GraphNetwork.from_matrix([[0, 1.0, 2.0], [0, 0, 3.0], [0, 0, 0]], [0], [2], fixed=F)
+        >>> net = GraphNetwork.from_matrix([[0, 1, 2], [0, 0, 3], [0, 0, 0]], [0], [2], fixed=F)
         >>> net.fixed_mask()[0].tolist(), net.n_fixed, net.n_params  # 2 trainable edges + 2 biases
         ([False, True, False], 1, 4)
         """
