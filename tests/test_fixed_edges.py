@@ -25,6 +25,7 @@ from graphnet.graph import extras, operators
 from graphnet.graph.execute import GraphLayer, compile_plan, graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.graph.reference import reference_backward, reference_forward
+from graphnet.models import mlp_residual
 
 # a 2-3-1 net with a skip edge 0 -> 5 and one hidden edge 1 -> 3 fixed
 W_SKIP = np.array([
@@ -499,3 +500,43 @@ def test_operator_rule_on_random_networks(seed):
         expected = (F if moved is None else moved(F)) & (W1 != 0)
         assert (out.fixed_mask() == expected).all(), op.__name__
         assert ((W1 != 0) | ~out.fixed_mask()).all()
+
+
+def test_the_papers_residual_mlp_as_a_graph():
+    """models.mlp_residual (core layers) and the same weights as a GraphNetwork whose
+    residual runs through fixed weight-1 edges into identity sum nodes: the same outputs
+    and the same weight gradients."""
+    n_in, m, k = 6, 5, 3
+    core = mlp_residual(n_in, m, k, seed=0)
+    d1, d2, d3 = core.layers[0], core.layers[1].layer, core.layers[2]
+    for layer in (d1, d2, d3):                     # non-zero biases, so every term counts
+        layer.params["b"][:] = np.random.default_rng(len(layer.params["b"])).normal(
+            size=layer.params["b"].shape)
+    x, h1, r, s = np.arange(n_in), n_in + np.arange(m), n_in + m + np.arange(m), \
+        n_in + 2 * m + np.arange(m)
+    y = n_in + 3 * m + np.arange(k)
+    n = n_in + 3 * m + k
+    W = np.zeros((n, n))
+    W[np.ix_(x, h1)], W[np.ix_(h1, r)], W[np.ix_(s, y)] = (d.params["W"] for d in (d1, d2, d3))
+    W[r, s] = W[h1, s] = 1.0                       # s = r + h1
+    acts = ["identity"] * n_in + ["relu"] * (2 * m) + ["identity"] * (m + k)
+    b = np.concatenate([np.zeros(n_in), d1.params["b"], d2.params["b"], np.zeros(m),
+                        d3.params["b"]])
+    F = np.zeros((n, n), dtype=bool)
+    F[:, s] = W[:, s] != 0                         # every edge into a sum node
+    net = GraphNetwork.from_matrix(W, list(x), list(y), biases=b, activation=acts,
+                                   output_activation=acts, fixed=F)
+    assert net.n_fixed == 2 * m
+    assert net.n_params == core.n_params + m       # + the sum nodes' biases
+    model = graph_model(net)
+    X = np.random.default_rng(1).normal(size=(8, n_in))
+    t = np.arange(8) % k
+    np.testing.assert_allclose(model.forward(X), core.forward(X), rtol=1e-12, atol=1e-15)
+    model.loss_and_backward(X, t, "cross_entropy")
+    core.loss_and_backward(X, t, "cross_entropy")
+    layer = model.layers[0]
+    G = np.zeros((n, n))
+    train = layer.plan.trainable
+    G[layer.plan.edge_src[train], layer.plan.edge_dst[train]] = layer.grads["w"]
+    for (rows, cols), d in (((x, h1), d1), ((h1, r), d2), ((s, y), d3)):
+        np.testing.assert_allclose(G[np.ix_(rows, cols)], d.grads["W"], rtol=1e-10, atol=1e-14)
