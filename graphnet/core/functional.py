@@ -205,6 +205,11 @@ def col2im(cols: np.ndarray, shape: tuple[int, int, int, int], p: int, q: int) -
 
 def _pair(value, name: str, where: str, minimum: int = 1) -> tuple[int, int]:
     """An int or a pair of ints, each at least ``minimum``, as a pair of ints."""
+    if type(value) is int and value >= minimum:     # the common case, without the checks below
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int \
+            and type(value[1]) is int and min(value) >= minimum:
+        return value
     given = value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (value, value)
@@ -398,13 +403,6 @@ def downsample(x: np.ndarray, size=2, method: str = "max", edge: str = "pad",
     return out, indices
 
 
-def _check_pooled(oh, ow, h, w, size, stride, where):
-    if (oh, ow) not in (pool_output_shape(h, w, size, "pad", stride),
-                        pool_output_shape(h, w, size, "ignore", stride)):
-        raise InputError(f"{where}: a {oh}x{ow} pool does not come from a {h}x{w} map "
-                         f"with size {size} and stride {stride}")
-
-
 def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size=2, *, stride=None,
               pad_value: float = 0.0) -> np.ndarray:
     """Route a max-pooled delta to the first maximum of each window, from ``x`` and its pool.
@@ -439,7 +437,10 @@ def max_route(delta: np.ndarray, x: np.ndarray, pooled: np.ndarray, size=2, *, s
     h, w = x.shape[-2:]
     oh, ow = pooled.shape[-2:]
     (ph, pw), (sh, sw) = _check_pool(size, "max", "pad", "max_route", stride)
-    _check_pooled(oh, ow, h, w, size, stride, "max_route")
+    if (oh, ow) not in ((_pool_len(h, ph, sh, "pad"), _pool_len(w, pw, sw, "pad")),
+                        (_pool_len(h, ph, sh, "ignore"), _pool_len(w, pw, sw, "ignore"))):
+        raise InputError(f"max_route: a {oh}x{ow} pool does not come from a {h}x{w} map "
+                         f"with size {size} and stride {stride}")
     if delta.shape != pooled.shape:
         raise InputError(f"max_route: delta shape {delta.shape} != pooled shape {pooled.shape}")
     overlap = sh < ph or sw < pw
