@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from graphnet import models
+from graphnet.cli import build_parser
 from graphnet.core import conv as C
 from graphnet.core import functional as F
 from graphnet.core.gradcheck import check_layer, check_model
@@ -488,3 +489,11 @@ class TestPaperModels:
     def test_wrong_input(self):
         with pytest.raises(InputError, match="cnn1d needs sequences"):
             models.build("cnn1d", (1, 8, 8), 10)
+
+    def test_train_offers_every_model(self):
+        train = build_parser()._subparsers._group_actions[0].choices["train"]
+        choices = next(a.choices for a in train._actions if a.dest == "model")
+        assert {"logistic", "mlp_residual", "cnn1d"} <= set(choices)
+        for name in choices:
+            shape = (1, 28, 28) if name == "lenet5" else (1, 8, 8) if name == "cnn" else (40,)
+            assert models.build(name, shape, 10).forward(np.zeros((1, *shape))).shape == (1, 10)
