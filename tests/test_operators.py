@@ -572,7 +572,7 @@ MEDIUM = {
 def test_sample_and_apply_random_reproducible(name, mode):
     net = MEDIUM[mode]
     spec = OPERATORS[name]
-    ranges = {"fraction_range": (0.0, 0.5)} if name == "prune_smallest" else {}
+    ranges = {"fraction_range": (0.0, 0.5)} if name.startswith("prune_") else {}
     snap = snapshot(net)
     a = spec.sample(net, 123, **ranges)
     assert spec.sample(net, 123, **ranges) == a

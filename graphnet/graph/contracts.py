@@ -207,6 +207,13 @@ CONTRACTS: dict[str, Contract] = {
         function="any",
         note="Removes the edges with the smallest abs(w) (a threshold at a quantile); no promise.",
     ),
+    "prune_per_layer": Contract(
+        det="any",
+        rank="any",
+        spectrum="any",
+        function="any",
+        note="Removes the edges with the smallest abs(w) within each layer group; no promise.",
+    ),
 }
 
 LETTERS: dict[str, str] = {

@@ -20,7 +20,8 @@ from graphnet.graph.gate import _allowed, _check_net, _count, _finish, _finite, 
 from graphnet.graph.network import ACTIVATIONS, GraphNetwork
 from graphnet.rng import make_rng
 
-__all__ = ["add_edge", "split_edge", "remove_node", "regrow", "prune_smallest"]
+__all__ = ["add_edge", "split_edge", "remove_node", "regrow", "prune_smallest", "prune_per_layer",
+           "layer_groups"]
 
 
 def _default_scale(net: GraphNetwork) -> float:
@@ -179,6 +180,22 @@ def _prune_smallest(net, fraction, *, repair=False):
         for e in order:
             u, v, _ = edges[e]
             W[u, v] = 0.0
+    return net.replace(W=W), (), {"fraction": fraction}
+
+
+def _prune_per_layer(net, fraction, *, repair=False):
+    where = "prune_per_layer"
+    _check_net(net, where)
+    fraction = _finite(fraction, where, "fraction")
+    if not 0 <= fraction <= 1:
+        raise InputError(f"{where}: fraction: expected a number in [0, 1], got {fraction!r}")
+    W = net.matrix()
+    for edges in layer_groups(net).values():  # each group as prune_smallest on its own
+        count = math.floor(fraction * len(edges) + 1e-9)
+        if count:
+            order = np.argsort(np.abs([W[u, v] for u, v in edges]), kind="stable")[:count]
+            for e in order:
+                W[edges[e]] = 0.0
     return net.replace(W=W), (), {"fraction": fraction}
 
 
@@ -388,3 +405,69 @@ def prune_smallest(net: GraphNetwork, fraction) -> GraphNetwork:
     [(0, 2, 2.0), (2, 3, 3.0)]
     """
     return _prune_smallest(net, fraction)[0]
+
+
+def layer_groups(net: GraphNetwork) -> dict:
+    """The edges grouped by layer: ``(source depth, destination depth) -> [(i, j), ...]``.
+
+    Depths are :meth:`GraphNetwork.depths` (inputs 0); each group's edges are in
+    row-major order and the groups in ascending key order. A recurrent network, where
+    depth is not defined, is one group under the key ``(0, 0)``.
+
+    Parameters
+    ----------
+    net : GraphNetwork
+
+    Returns
+    -------
+    dict of (int, int) -> list of (int, int)
+
+    Examples
+    --------
+    >>> net = GraphNetwork.layered([2, 2, 1], seed=0)
+    >>> layer_groups(net)
+    {(0, 1): [(0, 2), (0, 3), (1, 2), (1, 3)], (1, 2): [(2, 4), (3, 4)]}
+    """
+    _check_net(net, "layer_groups")
+    d = net.depths() if net.mode == "feedforward" else np.zeros(net.n_nodes, dtype=np.intp)
+    groups: dict = {}
+    for u, v, _ in net.edges():
+        groups.setdefault((int(d[u]), int(d[v])), []).append((u, v))
+    return dict(sorted(groups.items()))
+
+
+def prune_per_layer(net: GraphNetwork, fraction) -> GraphNetwork:
+    """Per-layer magnitude pruning: :func:`prune_smallest` within each layer group.
+
+    The edges are grouped by (source depth, destination depth) (:func:`layer_groups`)
+    and in each group the ``floor(fraction * group size)`` edges of smallest ``abs(w)``
+    are removed, ties broken by row-major order: the lottery-ticket papers' per-layer
+    masks. Fixed edges are structure like any other and may be removed. A recurrent
+    network is one group (then this is :func:`prune_smallest`). Never adds an edge.
+    Invariant: none (a threshold at a quantile of ``abs(w)`` in each group).
+
+    Parameters
+    ----------
+    net : GraphNetwork
+    fraction : float in [0, 1]
+
+    Returns
+    -------
+    GraphNetwork
+
+    Raises
+    ------
+    InputError
+        ``fraction`` outside [0, 1] or not finite.
+
+    Examples
+    --------
+    >>> W = np.zeros((5, 5))
+    >>> W[0, 2], W[1, 2], W[0, 3], W[1, 3], W[2, 4], W[3, 4] = 1, -4, 3, 2, 6, -5
+    >>> net = GraphNetwork.from_matrix(W, inputs=[0, 1], outputs=[4])
+    >>> [(u, v) for u, v, _ in prune_per_layer(net, 0.5).edges()]  # 2 of 4, then 1 of 2
+    [(0, 3), (1, 2), (2, 4)]
+    >>> [(u, v) for u, v, _ in prune_smallest(net, 0.5).edges()]  # 3 of 6, globally
+    [(1, 2), (2, 4), (3, 4)]
+    """
+    return _prune_per_layer(net, fraction)[0]

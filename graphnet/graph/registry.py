@@ -313,6 +313,12 @@ _SPECS = (
         draw=samplers._sample_prune,
         keywords=(Keyword("fraction", _ARG, 0.1), Keyword("fraction_range", "pair")),
         contract=CONTRACTS["prune_smallest"]),
+    OperatorSpec(
+        "prune_per_layer", None, extras.prune_per_layer, extras._prune_per_layer,
+        params=(Param("fraction", "float", "in [0, 1]", low=0, high=1, noun="fraction"),),
+        draw=samplers._sample_prune,
+        keywords=(Keyword("fraction", _ARG, 0.1), Keyword("fraction_range", "pair")),
+        contract=CONTRACTS["prune_per_layer"]),
 )
 
 #: The registry: canonical name -> OperatorSpec (the seed's letters via :func:`get_operator`).
