@@ -132,11 +132,17 @@ key                                   default             meaning
 **[baselines]**
 ``models``                            ``["fixed-graph"]`` any of ``"fixed-graph"`` (same start, never
                                                           mutated), ``"set"`` (SET prune and regrow),
-                                                          ``"mlp"``, ``"cnn"`` (image data only)
+                                                          ``"mlp"``, ``"cnn"`` (image data only),
+                                                          the MNIST-1D paper's ``"logistic"``,
+                                                          ``"mlp_residual"`` (40-100-100-10 with a
+                                                          residual; both on any data, flattened)
+                                                          and ``"cnn1d"`` (1-D signals only)
 ``mlp_hidden``                        ``[64]``            hidden sizes of the MLP
 ``mlp_activation``                    ``"tanh"``          of the MLP's hidden layers
 ``mlp_lr``, ``mlp_weight_decay``      recipe              MLP training (recipe for the dataset)
 ``cnn_lr``, ``cnn_weight_decay``      recipe              CNN training (recipe for the dataset)
+``<model>_lr``                        recipe              ``logistic``, ``mlp_residual`` and
+``<model>_weight_decay``              recipe              ``cnn1d`` training (recipe for the data)
 ``set_fraction``                      ``0.2``             fraction pruned and regrown each round
 ====================================  ==================  ==============================================
 
@@ -177,7 +183,7 @@ __all__ = [
 ]
 
 #: Every model name a run can hold, in canonical order.
-MODELS = ("graph", "fixed-graph", "set", "mlp", "cnn")
+MODELS = ("graph", "fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d")
 #: Models whose network is a GraphNetwork (they get snapshots, edges, det and rank).
 GRAPH_MODELS = ("graph", "fixed-graph", "set")
 

@@ -70,10 +70,12 @@ __all__ = [
 
 #: Stable code of each model in the random streams (so adding a baseline changes nothing
 #: for the others). The graph family shares code 0 for the start network and training.
-MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4}
-_FAMILY = {"graph": 0, "fixed-graph": 0, "set": 0, "mlp": 3, "cnn": 4}
+MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4,
+               "logistic": 5, "mlp_residual": 6, "cnn1d": 7}
+_FAMILY = {**MODEL_CODES, "fixed-graph": 0, "set": 0}  # code of each model's training shuffles
 # expected cost, for submitting the longest jobs first (results do not depend on it)
-_COST = {"cnn": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4}
+_COST = {"cnn": 0, "cnn1d": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4,
+         "mlp_residual": 4, "logistic": 5}
 
 
 # ----------------------------------------------------------------------------- one job
@@ -122,7 +124,7 @@ def _job_data(job: _Job) -> _Live:
     dtype = np.dtype(v["train"]["dtype"])
     data = load_data(v["data"], job.seed, dtype)
     image = bool(v["network"].get("front")) if name in GRAPH_MODELS else name == "cnn"
-    if name in ("mlp", "cnn"):
+    if name not in GRAPH_MODELS:  # each baseline has its own recipe
         lr, wd = v["baselines"][f"{name}_lr"], v["baselines"][f"{name}_weight_decay"]
     else:
         lr, wd = v["train"]["lr"], v["train"]["weight_decay"]

@@ -21,12 +21,15 @@ from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 from graphnet.lab.schedule import check_schedule, check_set_baseline
 from graphnet.lab.start import front_output_size, read_network
 from graphnet.mnist1d import check_mnist1d_args
-from graphnet.models import recipe
+from graphnet.models import cnn1d, recipe
 
 __all__ = ["check_sections", "DEFAULTS", "BASELINES"]
 
 #: The baselines ``[baselines] models`` may list.
-BASELINES = ("fixed-graph", "set", "mlp", "cnn")
+BASELINES = ("fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d")
+#: The MNIST-1D paper's models (:mod:`graphnet.models`), each with ``<name>_lr`` and
+#: ``<name>_weight_decay`` keys defaulting to its recipe.
+_PAPER_BASELINES = ("logistic", "mlp_residual", "cnn1d")
 _DATASETS = ("digits", "xor", "spirals", "mnist1d", "mnist", "csv", "npz")
 _STARTS = ("layered", "random", "seed_example", "file")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -302,7 +305,8 @@ def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
     d = DEFAULTS["baselines"]
     t = c.table(raw.get("baselines", {}), "[baselines]")
     allowed = ("models", "mlp_hidden", "mlp_activation", "mlp_lr", "mlp_weight_decay",
-               "cnn_lr", "cnn_weight_decay", "set_fraction")
+               "cnn_lr", "cnn_weight_decay", "set_fraction",
+               *(f"{m}_{k}" for m in _PAPER_BASELINES for k in ("lr", "weight_decay")))
     c.keys(t, allowed, "[baselines] ", "[baselines]")
     models = t.get("models", d["models"])
     if not isinstance(models, list):
@@ -314,8 +318,10 @@ def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
     if "cnn" in models and not info["image"]:
         c.fail("[baselines] models", f"'cnn' needs image data; {dataset!r} has samples of "
                                      f"shape {info['input_shape']}")
+    if "cnn1d" in models:
+        _check_cnn1d(c, info, dataset)
     mlp_rec, cnn_rec = recipe(dataset, "mlp"), recipe(dataset, "cnn")
-    return {
+    out = {
         "models": list(models),
         "mlp_hidden": c.int_list(t.get("mlp_hidden", d["mlp_hidden"]), "[baselines] mlp_hidden",
                                  low=1, empty=True),
@@ -332,3 +338,23 @@ def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
         "set_fraction": c.float(t.get("set_fraction", d["set_fraction"]), "[baselines] set_fraction",
                                 low=0, high=1, low_open=True, what="a number in (0, 1]"),
     }
+    for m in _PAPER_BASELINES:
+        rec = recipe(dataset, m)
+        out[f"{m}_lr"] = c.float(t.get(f"{m}_lr", rec["lr"]), f"[baselines] {m}_lr", low=0,
+                                 low_open=True, what="a positive number")
+        out[f"{m}_weight_decay"] = c.float(t.get(f"{m}_weight_decay", rec["weight_decay"]),
+                                           f"[baselines] {m}_weight_decay", low=0,
+                                           what="a number >= 0")
+    return out
+
+
+def _check_cnn1d(c: Checker, info: dict, dataset: str) -> None:
+    """``cnn1d`` needs 1-D signals (n, L) long enough for its three stride-2 convolutions."""
+    shape = info["input_shape"]
+    if len(shape) != 1:
+        c.fail("[baselines] models", f"'cnn1d' needs 1-D signals; {dataset!r} has samples of "
+                                     f"shape {shape} (use 'cnn' for images)")
+    try:
+        cnn1d(shape[0], info["n_classes"])
+    except InputError as exc:
+        c.fail("[baselines] models", f"'cnn1d' cannot take {dataset!r}: {exc}")

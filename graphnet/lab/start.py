@@ -18,7 +18,7 @@ from graphnet import models
 from graphnet.core.layers import Conv2D, Flatten, Pool2D
 from graphnet.data import load_dataset
 from graphnet.dataprep import train_test_split
-from graphnet.errors import GraphError
+from graphnet.errors import GraphError, InputError
 from graphnet.graph.network import GraphNetwork
 from graphnet.rng import Purpose, make_rng, stream
 
@@ -256,7 +256,30 @@ def load_front(front: list, state: dict) -> None:
 
 
 def baseline_model(model: str, baselines: dict, data: Data, rng, dtype=np.float64):
-    """The ``mlp`` or ``cnn`` baseline of a resolved ``[baselines]`` table, for ``data``.
+    """A baseline of a resolved ``[baselines]`` table, built for ``data``.
+
+    ``mlp`` (``mlp_hidden``, ``mlp_activation``) and the MNIST-1D paper's ``logistic``,
+    ``mlp_residual`` (40-100-100-10 with the residual on the second layer, for any
+    input size) and ``cnn1d`` take flattened samples (n, features); ``cnn`` takes images
+    (n, c, h, w). ``cnn1d`` reads the flat samples as one-channel signals.
+
+    Parameters
+    ----------
+    model : {"mlp", "cnn", "logistic", "mlp_residual", "cnn1d"}
+    baselines : dict
+        A resolved ``[baselines]`` table (only ``mlp`` reads it).
+    data : Data
+    rng : int or numpy.random.Generator
+    dtype : float dtype
+
+    Returns
+    -------
+    Sequential
+
+    Raises
+    ------
+    InputError
+        An unknown model, or ``cnn1d`` on samples that are not long enough signals.
 
     Examples
     --------
@@ -265,9 +288,20 @@ def baseline_model(model: str, baselines: dict, data: Data, rng, dtype=np.float6
     >>> m = baseline_model("mlp", {"mlp_hidden": [3], "mlp_activation": "tanh"}, d, rng=0)
     >>> m.n_params
     17
+    >>> baseline_model("logistic", {}, d, rng=0).n_params       # 2 * 2 + 2
+    6
     """
+    n_in = int(np.prod(data.input_shape))
     if model == "mlp":
-        n_in = int(np.prod(data.input_shape))
         return models.mlp(n_in, baselines["mlp_hidden"], data.n_classes,
                           activation=baselines["mlp_activation"], seed=rng, dtype=dtype)
-    return models.cnn(tuple(data.input_shape), data.n_classes, seed=rng, dtype=dtype)
+    if model == "cnn":
+        return models.cnn(tuple(data.input_shape), data.n_classes, seed=rng, dtype=dtype)
+    if model == "logistic":
+        return models.logistic(n_in, data.n_classes, seed=rng, dtype=dtype)
+    if model == "mlp_residual":
+        return models.mlp_residual(n_in, 100, data.n_classes, seed=rng, dtype=dtype)
+    if model == "cnn1d":
+        return models.cnn1d(n_in, data.n_classes, seed=rng, dtype=dtype)
+    raise InputError(f"baseline_model: model must be 'mlp', 'cnn', 'logistic', 'mlp_residual' "
+                     f"or 'cnn1d', got {model!r}")
