@@ -44,7 +44,7 @@ def test_empty_config_resolves_every_default():
     assert v["train"] == {"epochs": 5, "batch_size": 32, "optimizer": "adam", "lr": 2e-3,
                           "weight_decay": 0.0, "loss": "cross_entropy", "dtype": "float64"}
     assert v["mutation"] == {"accept": "always", "repair": True, "on_disconnected": "warn",
-                             "schedule": []}
+                             "schedule": [], "rewind": "none"}
     b = v["baselines"]
     assert b["models"] == ["fixed-graph"] and b["mlp_hidden"] == [64]
     assert (b["cnn_lr"], b["cnn_weight_decay"]) == (1e-3, 1e-4)

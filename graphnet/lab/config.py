@@ -110,6 +110,12 @@ key                                   default             meaning
                                                           and summary.md), ``"stop"`` (end the run
                                                           with an error; ``--resume`` continues) or
                                                           ``"rollback"`` (discard the mutation)
+``rewind``                            ``"none"``          ``"init"``: after each round's mutation
+                                                          the surviving weights and the biases of
+                                                          ``graph`` and ``random-prune`` go back to
+                                                          the start network's (lottery tickets);
+                                                          ``{epoch = k}``: to those after epoch k
+                                                          of round 0 (:mod:`graphnet.lab.lottery`)
 ``[[mutation.schedule]]``             ``[]``              entries applied in order, each round:
 ``  op``                              (required)          letter ``"A".."N"`` or a name
                                                           (``"threshold"``, ``"prune_smallest"``, ...)
@@ -136,7 +142,9 @@ key                                   default             meaning
                                                           the MNIST-1D paper's ``"logistic"``,
                                                           ``"mlp_residual"`` (40-100-100-10 with a
                                                           residual; both on any data, flattened)
-                                                          and ``"cnn1d"`` (1-D signals only)
+                                                          and ``"cnn1d"`` (1-D signals only);
+                                                          ``"random-prune"`` (removes as many edges
+                                                          per round as the schedule, at random)
 ``mlp_hidden``                        ``[64]``            hidden sizes of the MLP
 ``mlp_activation``                    ``"tanh"``          of the MLP's hidden layers
 ``mlp_lr``, ``mlp_weight_decay``      recipe              MLP training (recipe for the dataset)
@@ -144,6 +152,8 @@ key                                   default             meaning
 ``<model>_lr``                        recipe              ``logistic``, ``mlp_residual`` and
 ``<model>_weight_decay``              recipe              ``cnn1d`` training (recipe for the data)
 ``set_fraction``                      ``0.2``             fraction pruned and regrown each round
+``random_prune``                      ``"per-layer"``     random-prune draws per layer group, or
+                                                          ``"global"``
 ====================================  ==================  ==============================================
 
 Every model trains ``(rounds + 1) * epochs`` epochs in total, split into the same rounds
@@ -183,9 +193,10 @@ __all__ = [
 ]
 
 #: Every model name a run can hold, in canonical order.
-MODELS = ("graph", "fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d")
+MODELS = ("graph", "fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d",
+          "random-prune")
 #: Models whose network is a GraphNetwork (they get snapshots, edges, det and rank).
-GRAPH_MODELS = ("graph", "fixed-graph", "set")
+GRAPH_MODELS = ("graph", "fixed-graph", "set", "random-prune")
 
 
 # ----------------------------------------------------------------------------- Config

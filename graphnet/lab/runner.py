@@ -52,6 +52,7 @@ from graphnet.lab.budget import check_plan
 from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
 from graphnet.lab.disconnect import check_round
 from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
+from graphnet.lab.lottery import Lottery
 from graphnet.lab.progress import RunDisplay, display_mode
 from graphnet.lab.schedule import set_round, mutate
 from graphnet.lab.start import (Data, baseline_model, build_start, front_layers, load_data,
@@ -71,11 +72,11 @@ __all__ = [
 #: Stable code of each model in the random streams (so adding a baseline changes nothing
 #: for the others). The graph family shares code 0 for the start network and training.
 MODEL_CODES = {"graph": 0, "fixed-graph": 1, "set": 2, "mlp": 3, "cnn": 4,
-               "logistic": 5, "mlp_residual": 6, "cnn1d": 7}
-_FAMILY = {**MODEL_CODES, "fixed-graph": 0, "set": 0}  # code of each model's training shuffles
+               "logistic": 5, "mlp_residual": 6, "cnn1d": 7, "random-prune": 8}
+_FAMILY = {**MODEL_CODES, "fixed-graph": 0, "set": 0, "random-prune": 0}  # training shuffles
 # expected cost, for submitting the longest jobs first (results do not depend on it)
 _COST = {"cnn": 0, "cnn1d": 0, "graph": 1, "set": 2, "fixed-graph": 3, "mlp": 4,
-         "mlp_residual": 4, "logistic": 5}
+         "mlp_residual": 4, "logistic": 5, "random-prune": 2}
 
 
 # ----------------------------------------------------------------------------- one job
@@ -113,6 +114,7 @@ class _Live:
     dtype: np.dtype
     front: list = field(default_factory=list)  # graph family: the CNN front end, if any
     net: object = None  # graph family: the network of the last kept round
+    lottery: Lottery | None = None  # rewinding and random-prune (lab/lottery.py)
     model: object = None  # baselines: one model, trained on from round to round
     kept_state: dict | None = None  # the state_dict of the last kept round
     ref_val: float | None = None  # its last epoch's validation loss
@@ -149,6 +151,7 @@ def _job_start(job: _Job, run: rd.RunDir, live: _Live, done: int) -> None:
                                     stream(seed, MODEL_CODES[name], 0, Purpose.INIT), live.dtype)
         if done >= 0:
             live.model.load_state_dict(rd.read_npz(run.checkpoint(name, seed, done)))
+    live.lottery = Lottery(v, run, name, seed, len(live.front))
     if done >= 0:
         live.ref_val = run.read_part(name, seed, done)["ref_val_loss"]
 
@@ -156,8 +159,8 @@ def _job_start(job: _Job, run: rd.RunDir, live: _Live, done: int) -> None:
 def _candidate(job: _Job, live: _Live, r: int, report) -> tuple:
     """The round's network before training: (network, operator records, warnings, rolled back).
 
-    ``graph`` applies the schedule, ``set`` its prune and regrow; a network that
-    ``on_disconnected`` refuses raises ("stop") or rolls back to the kept one.
+    ``graph`` applies the schedule, ``set`` its prune and regrow, ``random-prune`` as many random
+    removals (lab/lottery.py); a network ``on_disconnected`` refuses raises or rolls back.
     """
     v, seed, name = job.values, job.seed, job.model
     if r == 0 or name == "fixed-graph":
@@ -165,6 +168,8 @@ def _candidate(job: _Job, live: _Live, r: int, report) -> tuple:
     if name == "graph":
         candidate, records = mutate(live.net, v["mutation"]["schedule"], seed=seed, round_=r,
                                     repair=v["mutation"]["repair"], code=MODEL_CODES["graph"])
+    elif name == "random-prune":
+        candidate, records = live.lottery.candidate(live.net, r, MODEL_CODES[name])
     else:
         candidate, records = set_round(live.net, seed=seed, round_=r,
                                         fraction=v["baselines"]["set_fraction"],
@@ -188,6 +193,7 @@ def _train(job: _Job, live: _Live, model, r: int, report):
 
     def on_epoch(record):
         report("epoch", job.key, round=r, epoch=record["epoch"])
+        live.lottery.epoch_end(r, record["epoch"], model)  # {epoch = k} rewinding
 
     try:
         return fit(model, X_train, live.data.y_train, loss=tr["loss"], optimizer=optimizer,
@@ -240,6 +246,7 @@ def _run_round(job: _Job, run: rd.RunDir, live: _Live, r: int, report) -> None:
     model = live.model
     if job.model in GRAPH_MODELS:
         candidate, records, warnings, rolled_back = _candidate(job, live, r, report)
+        candidate = live.lottery.rewind(candidate, r, rolled_back)
         model = graph_model(candidate, front=live.front or None,
                             steps=job.values["network"]["steps"], dtype=live.dtype)
     history = _train(job, live, model, r, report)

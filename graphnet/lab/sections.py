@@ -18,15 +18,17 @@ from graphnet.graph.network import ACTIVATIONS, MODES
 from graphnet.idxfiles import SCALES
 from graphnet.lab.checker import Checker, describe
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
+from graphnet.lab.lottery import RANDOM_PRUNE_GROUPS, check_rewind
 from graphnet.lab.schedule import check_schedule, check_set_baseline
-from graphnet.lab.start import front_output_size, read_network
+from graphnet.lab.start import front_output_size, read_network, residual_layers
 from graphnet.mnist1d import check_mnist1d_args
 from graphnet.models import cnn1d, recipe
 
 __all__ = ["check_sections", "DEFAULTS", "BASELINES"]
 
 #: The baselines ``[baselines] models`` may list.
-BASELINES = ("fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d")
+BASELINES = ("fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cnn1d",
+             "random-prune")
 #: The MNIST-1D paper's models (:mod:`graphnet.models`), each with ``<name>_lr`` and
 #: ``<name>_weight_decay`` keys defaulting to its recipe.
 _PAPER_BASELINES = ("logistic", "mlp_residual", "cnn1d")
@@ -48,9 +50,9 @@ DEFAULTS = {
     "front": {"channels": 4, "kernel": 3, "padding": 1, "pool": 2, "activation": "relu"},
     "train": {"epochs": 5, "batch_size": 32, "optimizer": "adam", "loss": "cross_entropy",
               "dtype": "float64"},
-    "mutation": {"accept": "always", "repair": True, "on_disconnected": "warn"},
+    "mutation": {"accept": "always", "repair": True, "on_disconnected": "warn", "rewind": "none"},
     "baselines": {"models": ["fixed-graph"], "mlp_hidden": [64], "mlp_activation": "tanh",
-                  "set_fraction": 0.2},
+                  "set_fraction": 0.2, "random_prune": "per-layer"},
 }
 
 
@@ -88,6 +90,10 @@ def check_sections(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     v["network"] = _check_network(c, raw, info, base_dir)
     v["train"] = _check_train(c, raw, data["dataset"])
     v["mutation"] = _check_mutation(c, raw, data)
+    rewind, epochs = v["mutation"]["rewind"], v["train"]["epochs"]
+    if isinstance(rewind, dict) and rewind["epoch"] > epochs:  # an epoch of round 0
+        c.fail("[mutation] rewind.epoch", f"expected at most [train] epochs = {epochs}, "
+                                          f"got {rewind['epoch']}")
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
     if "set" in v["baselines"]["models"]:
         check_set_baseline(c, "[baselines] models")
@@ -182,9 +188,9 @@ def _check_front(c: Checker, t, info: dict) -> dict:
 
 
 _NETWORK_KEYS = ("start", "hidden", "sizes", "n_hidden", "density", "path", "mode", "activation",
-                 "steps", "front")
+                 "steps", "front", "residual")
 _START_KEYS = {
-    "layered": ("hidden", "sizes"),
+    "layered": ("hidden", "sizes", "residual"),
     "random": ("n_hidden", "density"),
     "seed_example": (),
     "file": ("path",),
@@ -196,7 +202,7 @@ def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
     t = c.table(raw.get("network", {}), "[network]")
     c.keys(t, _NETWORK_KEYS, "[network] ", "[network]")
     start = c.choice(t.get("start", d["start"]), _STARTS, "[network] start")
-    for k in ("hidden", "sizes", "n_hidden", "density", "path"):
+    for k in ("hidden", "sizes", "n_hidden", "density", "path", "residual"):
         if k in t and k not in _START_KEYS[start]:
             owner = next(s for s, keys in _START_KEYS.items() if k in keys)
             c.fail(f"[network] {k}", f"applies only to start = {owner!r}, not {start!r}")
@@ -226,6 +232,11 @@ def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
             hidden = c.int_list(t.get("hidden", d["hidden"]), "[network] hidden", low=1, empty=True)
             sizes = [n_in, *hidden, n_out]
         out["sizes"] = sizes
+        if c.bool(t.get("residual", False), "[network] residual"):  # present only when true
+            if not residual_layers(sizes):
+                c.fail("[network] residual", f"needs a hidden layer as wide as the hidden layer "
+                                             f"before it, got sizes {sizes}")
+            out["residual"] = True
         mode_default = "feedforward"
     elif start == "random":
         out["n_hidden"] = c.int(t.get("n_hidden", d["n_hidden"]), "[network] n_hidden", low=0)
@@ -287,7 +298,8 @@ def _check_train(c: Checker, raw: dict, dataset: str) -> dict:
 def _check_mutation(c: Checker, raw: dict, data: dict) -> dict:
     d = DEFAULTS["mutation"]
     m = c.table(raw.get("mutation", {}), "[mutation]")
-    c.keys(m, ("accept", "repair", "on_disconnected", "schedule"), "[mutation] ", "[mutation]")
+    c.keys(m, ("accept", "repair", "on_disconnected", "schedule", "rewind"), "[mutation] ",
+           "[mutation]")
     accept = c.choice(m.get("accept", d["accept"]), _ACCEPT, "[mutation] accept")
     if accept == "if-better" and data["validation"] == 0:
         c.fail("[data] validation", "accept = 'if-better' compares validation losses; "
@@ -298,6 +310,7 @@ def _check_mutation(c: Checker, raw: dict, data: dict) -> dict:
         "on_disconnected": c.choice(m.get("on_disconnected", d["on_disconnected"]),
                                     _ON_DISCONNECTED, "[mutation] on_disconnected"),
         "schedule": check_schedule(c, m.get("schedule", [])),
+        "rewind": check_rewind(c, m.get("rewind", d["rewind"])),
     }
 
 
@@ -305,7 +318,7 @@ def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
     d = DEFAULTS["baselines"]
     t = c.table(raw.get("baselines", {}), "[baselines]")
     allowed = ("models", "mlp_hidden", "mlp_activation", "mlp_lr", "mlp_weight_decay",
-               "cnn_lr", "cnn_weight_decay", "set_fraction",
+               "cnn_lr", "cnn_weight_decay", "set_fraction", "random_prune",
                *(f"{m}_{k}" for m in _PAPER_BASELINES for k in ("lr", "weight_decay")))
     c.keys(t, allowed, "[baselines] ", "[baselines]")
     models = t.get("models", d["models"])
@@ -337,6 +350,8 @@ def _check_baselines(c: Checker, raw: dict, info: dict, dataset: str) -> dict:
                                     "[baselines] cnn_weight_decay", low=0, what="a number >= 0"),
         "set_fraction": c.float(t.get("set_fraction", d["set_fraction"]), "[baselines] set_fraction",
                                 low=0, high=1, low_open=True, what="a number in (0, 1]"),
+        "random_prune": c.choice(t.get("random_prune", d["random_prune"]), RANDOM_PRUNE_GROUPS,
+                                 "[baselines] random_prune"),
     }
     for m in _PAPER_BASELINES:
         rec = recipe(dataset, m)
