@@ -1,14 +1,20 @@
-"""The MNIST-1D paper's models as lab baselines: logistic, mlp_residual and cnn1d."""
+"""The MNIST-1D paper's models in the lab: logistic, mlp_residual and cnn1d as baselines, the
+residual MLP as a graph (``[network] residual``), and experiments/mnist1d.toml."""
 
 import os
 import re
 
+import numpy as np
 import pytest
 
 from graphnet.errors import ConfigError
+from graphnet.graph.execute import graph_model
+from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
 from graphnet.lab.config import load_config, parse_config
 from graphnet.lab.runner import MODEL_CODES, run_experiment
+from graphnet.lab.start import residual_layered
+from graphnet.models import mlp_residual
 
 pytest.importorskip("mnist1d.data")
 
@@ -147,9 +153,61 @@ def test_the_mnist1d_table_config():
     cfg = load_config(os.path.join(EXPERIMENTS, "mnist1d.toml"))
     assert set(cfg.models) == {"graph", "fixed-graph", *PAPER}
     assert len(cfg.seeds) == 3 and cfg["data"]["dataset"] == "mnist1d"
-    assert cfg["network"]["sizes"] == [40, 100, 100, 10]
+    assert cfg["network"]["sizes"] == [40, 100, 100, 10] and cfg["network"]["residual"]
     assert cfg["train"]["batch_size"] == 100 and cfg["train"]["optimizer"] == "adam"
     # about the paper's 6000 Adam steps on 4000 samples
     n_train = 4000 * (1 - cfg["data"]["validation"])
     steps = (cfg.rounds + 1) * cfg["train"]["epochs"] * n_train / 100
     assert 5500 <= steps <= 6500
+
+
+# ----------------------------------------------------------------------------- residual graph
+
+
+def test_residual_graph_computes_the_papers_mlp():
+    """[network] residual: the layered graph with s = relu(W2 h1 + b2) + h1 through fixed
+    weight-1 edges into identity sum nodes is models.mlp_residual with the same weights."""
+    sizes = [6, 5, 5, 3]
+    net = residual_layered(GraphNetwork.layered(sizes, seed=0, activation="relu"), sizes)
+    W = net.matrix()
+    b = np.random.default_rng(0).normal(size=net.n_nodes)
+    b[:6] = 0
+    net = net.replace(biases=b)
+    x, h1, r, s, y = (np.arange(a, a + m) for a, m in ((0, 6), (6, 5), (11, 5), (16, 5), (21, 3)))
+    assert net.n_fixed == 10 and net.fixed_mask()[np.ix_(r, s)].trace() == 5
+    np.testing.assert_array_equal(W[np.ix_(r, s)], np.eye(5))
+    np.testing.assert_array_equal(W[np.ix_(h1, s)], np.eye(5))
+    core = mlp_residual(6, 5, 3, seed=0)
+    core.layers[0].params["W"][...], core.layers[0].params["b"][...] = W[np.ix_(x, h1)], b[h1]
+    inner = core.layers[1].layer
+    inner.params["W"][...], inner.params["b"][...] = W[np.ix_(h1, r)], b[r]
+    core.layers[2].params["W"][...], core.layers[2].params["b"][...] = W[np.ix_(s, y)], b[y]
+    X = np.random.default_rng(1).normal(size=(7, 6))
+    # the sum nodes' biases are the graph's own extra: zero them for the comparison
+    b0 = b.copy()
+    b0[s] = 0
+    got = graph_model(net.replace(biases=b0)).forward(X)
+    np.testing.assert_allclose(got, core.forward(X), rtol=1e-12, atol=1e-15)
+
+
+def test_residual_run_keeps_the_fixed_edges(tmp_path):
+    text = TINY.format(models='["fixed-graph"]', rounds=1).replace(
+        'activation = "relu"', 'activation = "relu"\nresidual = true')
+    text = text.replace("[baselines]", '[[mutation.schedule]]\nop = "A"\na = { quantile = 0.2 }\n'
+                                       "[baselines]")
+    res = run_experiment(parse_config(text, source="t.toml"), tmp_path / "run", plots=False,
+                         progress=False)
+    for model in ("graph", "fixed-graph"):
+        net = GraphNetwork.from_node_link(rd.RunDir(res.path).snapshot(model, 0, 1))
+        F = net.fixed_mask()
+        assert net.n_fixed == 200 and (net.matrix()[F] == 1.0).all()
+    rows = [r for r in rd.read_metrics(res.path) if r["round"] == 1]
+    assert {r["model"]: r["edges"] for r in rows} == {"graph": 12160, "fixed-graph": 15200}
+
+
+def test_residual_config_errors():
+    bad('[data]\ndataset = "xor"\n[network]\nsizes = [2, 4, 3, 2]\nresidual = true',
+        r"\[network\] residual", r"as wide as the hidden layer before it, got sizes \[2, 4, 3, 2\]")
+    bad('[network]\nstart = "random"\nresidual = true', r"\[network\] residual",
+        "applies only to start = 'layered'")
+    bad('[network]\nresidual = "yes"', r"\[network\] residual", "true or false")

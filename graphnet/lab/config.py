@@ -76,6 +76,10 @@ key                                   default             meaning
 ``sizes``                             --                  layered: all layer sizes instead of
                                                           ``hidden``; first and last must match the
                                                           data (first: the front's output size)
+``residual``                          ``false``           layered: a skip around each hidden layer
+                                                          as wide as the one before (the MNIST-1D
+                                                          paper's MLP): fixed weight-1 edges into
+                                                          identity sum nodes, ``s = act(W h + b) + h``
 ``n_hidden``                          ``32``              random: hidden nodes
 ``density``                           ``0.3``             random: edge probability, in (0, 1]
 ``path``                              --                  file: node-link JSON or GraphML (relative to

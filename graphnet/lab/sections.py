@@ -20,7 +20,7 @@ from graphnet.lab.checker import Checker, describe
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 from graphnet.lab.lottery import RANDOM_PRUNE_GROUPS, check_rewind
 from graphnet.lab.schedule import check_schedule, check_set_baseline
-from graphnet.lab.start import front_output_size, read_network
+from graphnet.lab.start import front_output_size, read_network, residual_layers
 from graphnet.mnist1d import check_mnist1d_args
 from graphnet.models import cnn1d, recipe
 
@@ -188,9 +188,9 @@ def _check_front(c: Checker, t, info: dict) -> dict:
 
 
 _NETWORK_KEYS = ("start", "hidden", "sizes", "n_hidden", "density", "path", "mode", "activation",
-                 "steps", "front")
+                 "steps", "front", "residual")
 _START_KEYS = {
-    "layered": ("hidden", "sizes"),
+    "layered": ("hidden", "sizes", "residual"),
     "random": ("n_hidden", "density"),
     "seed_example": (),
     "file": ("path",),
@@ -202,7 +202,7 @@ def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
     t = c.table(raw.get("network", {}), "[network]")
     c.keys(t, _NETWORK_KEYS, "[network] ", "[network]")
     start = c.choice(t.get("start", d["start"]), _STARTS, "[network] start")
-    for k in ("hidden", "sizes", "n_hidden", "density", "path"):
+    for k in ("hidden", "sizes", "n_hidden", "density", "path", "residual"):
         if k in t and k not in _START_KEYS[start]:
             owner = next(s for s, keys in _START_KEYS.items() if k in keys)
             c.fail(f"[network] {k}", f"applies only to start = {owner!r}, not {start!r}")
@@ -232,6 +232,11 @@ def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
             hidden = c.int_list(t.get("hidden", d["hidden"]), "[network] hidden", low=1, empty=True)
             sizes = [n_in, *hidden, n_out]
         out["sizes"] = sizes
+        if c.bool(t.get("residual", False), "[network] residual"):  # present only when true
+            if not residual_layers(sizes):
+                c.fail("[network] residual", f"needs a hidden layer as wide as the hidden layer "
+                                             f"before it, got sizes {sizes}")
+            out["residual"] = True
         mode_default = "feedforward"
     elif start == "random":
         out["n_hidden"] = c.int(t.get("n_hidden", d["n_hidden"]), "[network] n_hidden", low=0)

@@ -22,8 +22,8 @@ from graphnet.errors import GraphError, InputError
 from graphnet.graph.network import GraphNetwork
 from graphnet.rng import Purpose, make_rng, stream
 
-__all__ = ["Data", "load_data", "build_start", "read_network", "front_layers",
-           "front_output_size", "load_front", "baseline_model"]
+__all__ = ["Data", "load_data", "build_start", "residual_layers", "residual_layered",
+           "read_network", "front_layers", "front_output_size", "load_front", "baseline_model"]
 
 
 # ----------------------------------------------------------------------------- data
@@ -142,6 +142,84 @@ def _widen_seed_example(net, n_in: int, n_out: int, rng):
     return net.replace(W=W, biases=biases, roles=roles, activations=acts, names=names)
 
 
+def residual_layers(sizes) -> list:
+    """The layers of ``sizes`` that get a skip: hidden layers as wide as the hidden layer before.
+
+    Examples
+    --------
+    >>> residual_layers([40, 100, 100, 10]), residual_layers([2, 8, 4, 4, 4, 2])
+    ([2], [3, 4])
+    """
+    return [k for k in range(2, len(sizes) - 1) if sizes[k] == sizes[k - 1]]
+
+
+def residual_layered(net: GraphNetwork, sizes) -> GraphNetwork:
+    """A layered network with a skip around each hidden layer as wide as the one before.
+
+    The layer's units ``r`` and the previous layer's outputs ``h`` meet in identity *sum
+    nodes* ``s = r + h`` over fixed weight-1 edges (``trainable = False``), and the layer's
+    outgoing edges leave from ``s``: ``h_k = act(W_k h_{k-1} + b_k) + h_{k-1}``, the
+    residual of the MNIST-1D paper's MLP. Each sum node adds one (trainable) bias.
+
+    Parameters
+    ----------
+    net : GraphNetwork
+        As :meth:`GraphNetwork.layered` builds it from ``sizes`` (nodes layer by layer).
+    sizes : sequence of int
+        Its layer sizes.
+
+    Returns
+    -------
+    GraphNetwork
+        The same weights and biases, plus the sum nodes (inserted after their layer).
+
+    Raises
+    ------
+    GraphError
+        No hidden layer is as wide as the hidden layer before it.
+
+    Examples
+    --------
+    >>> net = residual_layered(GraphNetwork.layered([40, 100, 100, 10], seed=0,
+    ...                                             activation="relu"), [40, 100, 100, 10])
+    >>> net.n_nodes, net.n_edges, net.n_fixed, net.n_params   # the paper's 15,210 + 100
+    (350, 15200, 200, 15310)
+    """
+    sizes = [int(k) for k in sizes]
+    skip = residual_layers(sizes)
+    if not skip:
+        raise GraphError(f"residual: no hidden layer is as wide as the hidden layer before it "
+                         f"in sizes {sizes}")
+    W0, b0, acts0 = net.matrix(), net.biases(), net.activations
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    pos, out_of, n = {}, {}, 0  # new index of each old node; the node that carries its output
+    sums = []  # (new index of r, new index of the node r's skip comes from, new index of s)
+    for k, m in enumerate(sizes):
+        layer = range(offsets[k], offsets[k + 1])
+        for j, i in enumerate(layer):
+            pos[i] = out_of[i] = n + j
+        if k in skip:
+            for j, i in enumerate(layer):
+                sums.append((pos[i], out_of[offsets[k - 1] + j], n + m + j))
+                out_of[i] = n + m + j
+            n += m
+        n += m
+    W, b = np.zeros((n, n)), np.zeros(n)
+    acts = ["identity"] * n
+    for i, new in pos.items():
+        b[new], acts[new] = b0[i], acts0[i]
+    src, dst = np.nonzero(W0)
+    W[[out_of[i] for i in src], [pos[j] for j in dst]] = W0[src, dst]
+    fixed = np.zeros((n, n), dtype=bool)
+    for r, h, s_ in sums:  # s = r + h
+        W[r, s_] = W[h, s_] = 1.0
+        fixed[r, s_] = fixed[h, s_] = True
+    return GraphNetwork.from_matrix(W, inputs=[pos[i] for i in range(sizes[0])],
+                                    outputs=[pos[i] for i in range(offsets[-2], offsets[-1])],
+                                    biases=b, activation=acts, output_activation=acts,
+                                    mode=net.mode, fixed=fixed)
+
+
 def read_network(path: str) -> GraphNetwork:
     """A network file: GraphML (``.graphml``, ``.xml``), else node-link JSON.
 
@@ -199,6 +277,8 @@ def build_start(network: dict, n_inputs: int, n_outputs: int, seed):
             raise GraphError(f"layered sizes {network['sizes']} do not match {n_inputs} inputs "
                              f"and {n_outputs} outputs")
         net = GraphNetwork.layered(network["sizes"], seed=rng, activation=act)
+        if network.get("residual"):
+            net = residual_layered(net, network["sizes"])
     elif start == "random":
         net = GraphNetwork.random(n_inputs, network["n_hidden"], n_outputs, network["density"],
                                   seed=rng, mode=mode, activation=act)
