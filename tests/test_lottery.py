@@ -196,3 +196,21 @@ def test_rewind_config_errors():
     with pytest.raises(ConfigError, match=r"\[baselines\] random_prune"):
         parse_config('[baselines]\nrandom_prune = "layer"')
     assert parse_config('[mutation]\nrewind = {epoch = 2}')["mutation"]["rewind"] == {"epoch": 2}
+
+
+def test_the_lottery_config_prunes_to_about_eleven_percent_per_layer():
+    import os
+
+    from graphnet.lab.config import load_config
+
+    path = os.path.join(os.path.dirname(__file__), "..", "experiments", "mnist1d_lottery.toml")
+    cfg = load_config(path)
+    assert cfg["network"]["sizes"] == [40, 500, 500, 10] and cfg["train"]["lr"] == 0.02
+    assert cfg["mutation"]["rewind"] == "init" and cfg.rounds == 10 and len(cfg.seeds) == 3
+    assert cfg.models == ("graph", "fixed-graph", "random-prune")
+    left = []
+    for n in (40 * 500, 500 * 500, 500 * 10):
+        for _ in range(cfg.rounds):
+            n -= math.floor(0.2 * n + 1e-9)
+        left.append(n)
+    assert 0.10 < sum(left) / 275_000 < 0.11
