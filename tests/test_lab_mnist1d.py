@@ -78,6 +78,12 @@ def test_tiny_mnist1d_run_with_each_paper_baseline_completes(tmp_path, model):
                                             "cnn1d": 5210}[model]}
     assert all(0 <= r["test_accuracy"] <= 1 for r in rows)
     assert [t["model"] for t in res.table] == ["graph", model]
+    summary = open(rd.RunDir(res.path).summary, encoding="utf-8").read()
+    published = {"logistic": "31.5 % | 32 %", "mlp_residual": "65.1 % | 68 %",
+                 "cnn1d": "92.3 % | 94 %"}[model]
+    assert "## Beside the published figures" in summary
+    assert re.search(rf"\| {model} \| [\d.]+ ± [\d.]+ % \| {published} \|", summary), summary
+    assert re.search(r"\| graph \| [\d.]+ ± [\d.]+ % \| - \| - \|", summary), summary
 
 
 def test_graph_models_on_mnist1d_are_the_plain_mlp_graph(tmp_path):
@@ -96,6 +102,16 @@ def test_a_baseline_does_not_depend_on_the_others_listed(tmp_path):
     a, b = rd.read_metrics(alone.path), rd.read_metrics(more.path)
     b = [r for r in b if r["model"] in ("graph", "logistic")]
     assert without_time(a) == without_time(b)
+
+
+def test_no_published_figures_for_other_data(tmp_path):
+    cfg = parse_config('rounds = 0\nseeds = [0]\n[data]\ndataset = "xor"\n[train]\nepochs = 1\n'
+                       '[baselines]\nmodels = ["logistic", "mlp_residual"]', source="x.toml")
+    res = run_experiment(cfg, tmp_path / "run", plots=False, progress=False)
+    assert res.complete and [t["model"] for t in res.table] == ["graph", "logistic",
+                                                                 "mlp_residual"]
+    summary = open(rd.RunDir(res.path).summary, encoding="utf-8").read()
+    assert "published" not in summary
 
 
 def test_paper_baselines_train_with_their_own_rate(tmp_path):

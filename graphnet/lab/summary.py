@@ -5,7 +5,8 @@ mean +- std over seeds, and training time (the sum of the epoch times of one see
 over seeds). The *final* network of a (model, seed) is the last round that was kept
 (``accepted != 0``): under ``if-better`` a rejected round is not the network kept.
 "Std" is the sample standard deviation over seeds (``ddof=1``; 0 for one seed), as in
-the plots.
+the plots. On a dataset with a published table (:data:`PUBLISHED`), the paper's figures
+stand beside the run's (:func:`published_table`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from graphnet.lab import rundir as rd
 
 __all__ = ["round_ends", "final_rows", "final_results", "column_stats", "mean_std",
            "summary_table", "format_table", "round_table", "operator_counts", "run_warnings",
-           "write_summary", "FIGURES"]
+           "published_table", "write_summary", "FIGURES", "PUBLISHED"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
 FIGURES = (
@@ -29,6 +30,13 @@ FIGURES = (
     ("rounds.png", "edges and test accuracy per round"),
     ("learning_curves.png", "loss and accuracy per epoch (mean over seeds)"),
 )
+
+#: Published test accuracy (%) per dataset and model: (final step, headline). MNIST-1D:
+#: Greydanus & Kobak, ICML 2024; headline from the paper's table, final step from the
+#: benchmark notebook (github.com/greydanus/mnist1d), 4000 train / 1000 test.
+PUBLISHED = {
+    "mnist1d": {"logistic": (31.5, 32.0), "mlp_residual": (65.1, 68.0), "cnn1d": (92.3, 94.0)},
+}
 
 
 def round_ends(metrics) -> dict:
@@ -225,6 +233,37 @@ def format_table(table) -> str:
     return "\n".join(lines)
 
 
+def published_table(table, dataset: str) -> str:
+    """The run's test accuracy beside the published figures of ``dataset``, as Markdown.
+
+    ``""`` for a dataset without a published table; models the paper has no figure for
+    get ``-``.
+
+    Examples
+    --------
+    >>> t = [{"model": "cnn1d", "n_seeds": 3, "accuracy": 0.9413, "accuracy_std": 0.0119},
+    ...      {"model": "graph", "n_seeds": 3, "accuracy": 0.67, "accuracy_std": 0.005}]
+    >>> print(published_table(t, "mnist1d"))
+    | model | this run (mean ± std) | published, final step | published, headline |
+    | --- | --- | --- | --- |
+    | cnn1d | 94.13 ± 1.19 % | 92.3 % | 94 % |
+    | graph | 67.00 ± 0.50 % | - | - |
+    >>> published_table(t, "digits")
+    ''
+    """
+    paper = PUBLISHED.get(dataset.split(":", 1)[0])
+    if not paper:
+        return ""
+    lines = ["| model | this run (mean ± std) | published, final step | published, headline |",
+             "| --- | --- | --- | --- |"]
+    for t in table:
+        final, headline = paper.get(t["model"], (None, None))
+        published = "- | -" if final is None else f"{final:.1f} % | {headline:.0f} %"
+        acc = f"{100 * t['accuracy']:.2f} ± {100 * t['accuracy_std']:.2f} %"
+        lines.append(f"| {t['model']} | {acc} | {published} |")
+    return "\n".join(lines)
+
+
 def round_table(metrics, model: str = "graph") -> list:
     """Per round of ``model``: mean edges, mean test accuracy, rounds kept / seeds.
 
@@ -354,6 +393,11 @@ def write_summary(run_dir) -> str:
         "seeds. Time: training seconds per seed (sum of epoch times).",
         "",
     ]
+    published = published_table(table, config["data"]["dataset"])
+    if published:
+        lines += ["## Beside the published figures", "", published, "",
+                  "Published: the paper's final-step test accuracy (its benchmark notebook) "
+                  "and its headline table.", ""]
     rounds = round_table(metrics, "graph")
     if rounds:
         lines += ["## The mutated graph per round (mean over seeds)", "",
