@@ -198,6 +198,20 @@ class Lottery:
     seed : int
     n_front : int
         Layers of the CNN front end before the graph layer in the job's model.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphnet.lab.config import parse_config
+    >>> from graphnet.lab.rundir import RunDir
+    >>> cfg = parse_config('[data]\\ndataset = "xor"\\n[mutation]\\nrewind = "init"')
+    >>> start = GraphNetwork.layered([2, 3, 2], seed=0)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     lottery = Lottery(cfg.values, RunDir(d), "graph", 0)
+    ...     _ = lottery.rewind(start, 0)  # round 0: the start is the reference
+    ...     moved = start.with_params(start.matrix() * 2, start.biases())
+    ...     lottery.rewind(moved, 1) == start
+    True
     """
 
     def __init__(self, values: dict, run, model: str, seed: int, n_front: int = 0):
