@@ -11,7 +11,7 @@ from graphnet.errors import ConfigError
 from graphnet.graph.execute import graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
-from graphnet.lab.config import load_config, parse_config
+from graphnet.lab.config import load_config, parse_config, with_overrides
 from graphnet.lab.runner import MODEL_CODES, run_experiment
 from graphnet.lab.start import residual_layered
 from graphnet.models import mlp_residual
@@ -227,3 +227,23 @@ def test_residual_config_errors():
     bad('[network]\nstart = "random"\nresidual = true', r"\[network\] residual",
         "applies only to start = 'layered'")
     bad('[network]\nresidual = "yes"', r"\[network\] residual", "true or false")
+
+
+def test_the_mnist1d_table_config_runs_at_tiny_size(tmp_path):
+    cfg = with_overrides(load_config(os.path.join(EXPERIMENTS, "mnist1d.toml")),
+                         {"seeds": [0], "train": {"epochs": 1},
+                          "data": {"max_train": 100, "max_test": 50}})
+    res = run_experiment(cfg, tmp_path / "run", plots=False, progress=False)
+    assert res.complete and [t["model"] for t in res.table] == list(cfg.models)
+
+
+@pytest.mark.slow
+def test_the_mnist1d_table_reproduces_the_paper(tmp_path):
+    """Full size (about a minute on 2 workers): within about 2 points of the paper's
+    final-step figures or better (logistic 31.5, MLP 65.1, CNN 92.3)."""
+    cfg = load_config(os.path.join(EXPERIMENTS, "mnist1d.toml"))
+    res = run_experiment(cfg, tmp_path / "run", workers=2, plots=False, progress=False)
+    acc = {t["model"]: t["accuracy"] for t in res.table}
+    assert all(t["n_seeds"] == 3 for t in res.table)
+    assert acc["logistic"] >= 0.30 and acc["mlp_residual"] >= 0.64 and acc["cnn1d"] >= 0.91, acc
+    assert acc["graph"] >= 0.64 and acc["fixed-graph"] >= 0.64, acc
