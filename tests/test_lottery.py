@@ -214,3 +214,17 @@ def test_the_lottery_config_prunes_to_about_eleven_percent_per_layer():
             n -= math.floor(0.2 * n + 1e-9)
         left.append(n)
     assert 0.10 < sum(left) / 275_000 < 0.11
+
+
+def test_a_lottery_run_draws_the_lottery_curve(tmp_path):
+    pytest.importorskip("matplotlib")
+    from graphnet.lab.plots import plot_run
+    from graphnet.lab.plots.lottery import lottery_points
+
+    res = run_experiment(_config("init", rounds=2), tmp_path / "run", plots=False, progress=False)
+    names = {p.name for p in plot_run(res.path, gif=False)}
+    assert "lottery.png" in names
+    points = lottery_points(rd.read_metrics(res.path))
+    assert points["graph"]["fraction"][0] == 1 and points["graph"]["fraction"][-1] < 1
+    assert points["random-prune"]["fraction"].tolist() == points["graph"]["fraction"].tolist()
+    assert set(points["fixed-graph"]["fraction"].tolist()) == {1.0}

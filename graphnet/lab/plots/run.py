@@ -7,6 +7,7 @@ from graphnet.lab.plots.common import _saved
 from graphnet.lab.plots.comparison import plot_comparison
 from graphnet.lab.plots.curves import plot_learning_curves, plot_rounds
 from graphnet.lab.plots.evolution import animate_evolution, plot_evolution
+from graphnet.lab.plots.lottery import is_lottery, plot_lottery
 from graphnet.lab.plots.matrix import plot_matrices
 from graphnet.lab.plots.rundata import _as_run
 
@@ -22,6 +23,7 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
     Files (each written atomically: a temp file in ``plots/``, then ``os.replace``):
 
     * ``learning_curves.png``, ``rounds.png``, ``comparison.png``;
+    * ``lottery.png`` for a run that rewinds or has ``random-prune`` (:mod:`.lottery`);
     * per seed of the ``graph`` model: ``evolution_seed<S>.png``, ``matrix_seed<S>.png`` and
       ``evolution_seed<S>.gif``; the same for ``set`` as ``evolution_set_seed<S>.png``,
       ``matrix_set_seed<S>.png``, ``evolution_set_seed<S>.gif``.
@@ -67,6 +69,9 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
         _saved(plot_comparison(run.metrics, title=f"{name}: test accuracy against size"),
                out / "comparison.png", dpi),
     ]
+    if is_lottery(run.config, run.models):
+        written.append(_saved(plot_lottery(run.metrics, title=f"{name}: lottery curve"),
+                              out / "lottery.png", dpi))
     for model, stem in _EVOLVING.items():
         for (m, seed) in run.snapshots:
             if m != model:
