@@ -228,3 +228,21 @@ def test_a_lottery_run_draws_the_lottery_curve(tmp_path):
     assert points["graph"]["fraction"][0] == 1 and points["graph"]["fraction"][-1] < 1
     assert points["random-prune"]["fraction"].tolist() == points["graph"]["fraction"].tolist()
     assert set(points["fixed-graph"]["fraction"].tolist()) == {1.0}
+
+
+def test_per_layer_pruning_and_random_prune_leave_fixed_edges_alone():
+    W = np.zeros((6, 6))
+    W[0, 2], W[1, 2], W[0, 3], W[1, 3] = 0.5, -0.3, 0.2, 0.9
+    W[2, 4], W[3, 4], W[2, 5], W[3, 5] = 0.01, 1.0, 0.02, 1.0
+    fixed = np.zeros((6, 6), dtype=bool)
+    fixed[2, 4] = fixed[2, 5] = True  # the smallest |w| of their layer: fixed, they stay
+    net = GraphNetwork.from_matrix(W, inputs=[0, 1], outputs=[4, 5], fixed=fixed)
+    assert layer_groups(net, trainable=True)[(1, 2)] == [(3, 4), (3, 5)]
+    pruned = prune_per_layer(net, 0.5)
+    assert pruned.fixed_mask()[2, 4] and pruned.fixed_mask()[2, 5]
+    assert [e[:2] for e in pruned.edges()] == [(0, 2), (1, 3), (2, 4), (2, 5), (3, 5)]
+    sched = [{**SCHEDULE[0], "fraction": 0.5}]
+    for seed in range(5):
+        rand, _ = random_prune(net, {"schedule": sched, "repair": True}, seed=seed, round_=1,
+                               code=8)
+        assert rand.fixed_mask()[2, 4] and rand.fixed_mask()[2, 5] and rand.n_edges == 5

@@ -190,7 +190,8 @@ def _prune_per_layer(net, fraction, *, repair=False):
     if not 0 <= fraction <= 1:
         raise InputError(f"{where}: fraction: expected a number in [0, 1], got {fraction!r}")
     W = net.matrix()
-    for edges in layer_groups(net).values():  # each group as prune_smallest on its own
+    # each group as prune_smallest on its own; fixed edges are no weights of a mask
+    for edges in layer_groups(net, trainable=True).values():
         count = math.floor(fraction * len(edges) + 1e-9)
         if count:
             order = np.argsort(np.abs([W[u, v] for u, v in edges]), kind="stable")[:count]
@@ -407,7 +408,7 @@ def prune_smallest(net: GraphNetwork, fraction) -> GraphNetwork:
     return _prune_smallest(net, fraction)[0]
 
 
-def layer_groups(net: GraphNetwork) -> dict:
+def layer_groups(net: GraphNetwork, *, trainable: bool = False) -> dict:
     """The edges grouped by layer: ``(source depth, destination depth) -> [(i, j), ...]``.
 
     Depths are :meth:`GraphNetwork.depths` (inputs 0); each group's edges are in
@@ -417,6 +418,8 @@ def layer_groups(net: GraphNetwork) -> dict:
     Parameters
     ----------
     net : GraphNetwork
+    trainable : bool
+        Only the trainable edges (no fixed ones; a group of fixed edges only is left out).
 
     Returns
     -------
@@ -430,8 +433,11 @@ def layer_groups(net: GraphNetwork) -> dict:
     """
     _check_net(net, "layer_groups")
     d = net.depths() if net.mode == "feedforward" else np.zeros(net.n_nodes, dtype=np.intp)
+    fixed = net.fixed_mask() if trainable else None
     groups: dict = {}
     for u, v, _ in net.edges():
+        if trainable and fixed[u, v]:
+            continue
         groups.setdefault((int(d[u]), int(d[v])), []).append((u, v))
     return dict(sorted(groups.items()))
 
@@ -442,8 +448,9 @@ def prune_per_layer(net: GraphNetwork, fraction) -> GraphNetwork:
     The edges are grouped by (source depth, destination depth) (:func:`layer_groups`)
     and in each group the ``floor(fraction * group size)`` edges of smallest ``abs(w)``
     are removed, ties broken by row-major order: the lottery-ticket papers' per-layer
-    masks. Fixed edges are structure like any other and may be removed. A recurrent
-    network is one group (then this is :func:`prune_smallest`). Never adds an edge.
+    masks. Unlike the other operators it leaves fixed edges alone: they are no weights
+    of a mask (a residual's weight-1 skip stays whole) and count in no group. A
+    recurrent network is one group. Never adds an edge.
     Invariant: none (a threshold at a quantile of ``abs(w)`` in each group).
 
     Parameters

@@ -114,7 +114,8 @@ def random_prune(net: GraphNetwork, mutation: dict, *, seed: int, round_: int, c
     from ``net`` uniformly at random within the group (stream ``(seed, code, round,
     MUTATE, len(schedule))``). A prune schedule's count depends on the edge counts only
     (a fraction, a quantile), so this removes what the ``graph`` model removes in the
-    same round. Edges the schedule adds or moves are not mirrored.
+    same round. Edges the schedule adds or moves are not mirrored, nor fixed edges: they
+    are neither counted nor drawn (a residual's skip stays whole).
 
     Parameters
     ----------
@@ -147,8 +148,9 @@ def random_prune(net: GraphNetwork, mutation: dict, *, seed: int, round_: int, c
     pruned, _ = mutate(net, mutation["schedule"], seed=seed, round_=round_,
                        repair=mutation["repair"], code=code)
     kept = {(u, v) for u, v, _ in pruned.edges()}
-    by_group = (layer_groups(net) if groups == "per-layer"
-                else {(0, 0): [(u, v) for u, v, _ in net.edges()]})
+    by_group = layer_groups(net, trainable=True)  # fixed edges are never drawn
+    if groups == "global":
+        by_group = {(0, 0): [e for edges in by_group.values() for e in edges]}
     rng = stream(seed, code, round_, Purpose.MUTATE, len(mutation["schedule"]))
     W = net.matrix()
     removed = {}
