@@ -246,3 +246,14 @@ def test_per_layer_pruning_and_random_prune_leave_fixed_edges_alone():
         rand, _ = random_prune(net, {"schedule": sched, "repair": True}, seed=seed, round_=1,
                                code=8)
         assert rand.fixed_mask()[2, 4] and rand.fixed_mask()[2, 5] and rand.n_edges == 5
+
+
+def test_a_residual_graph_keeps_its_skip_through_the_lottery_rounds(tmp_path):
+    cfg = _config("init", extra="", rounds=2)
+    text = cfg.text.replace("hidden = [8, 6]", "sizes = [2, 8, 8, 2]\nresidual = true")
+    res = run_experiment(parse_config(text), tmp_path / "run", plots=False, progress=False)
+    run = rd.RunDir(res.path)
+    for model in ("graph", "random-prune"):
+        first = GraphNetwork.from_node_link(run.snapshot(model, 0, 0))
+        last = GraphNetwork.from_node_link(run.snapshot(model, 0, 2))
+        assert first.n_fixed == last.n_fixed == 16 and last.n_edges < first.n_edges
