@@ -115,7 +115,7 @@ def plot_lottery(metrics, *, title=None, path=None, dpi=100):
     ax.set_xscale("log")
     ax.invert_xaxis()  # pruning runs to the right
     ticks = [t for t in (100, 80, 64, 51.2, 41, 32.8, 26.2, 21, 16.8, 13.4, 10.7, 5, 2, 1)
-             if points and min(100 * np.nanmin(p["fraction"]) for p in points.values()) <= t]
+             if points and min(100 * np.nanmin(p["fraction"]) for p in points.values()) <= 1.01 * t]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
     ax.margins(x=0.04)
