@@ -56,7 +56,7 @@ def test_prune_per_layer_differs_from_the_global_prune_and_is_registered():
     assert [e[:2] for e in prune_smallest(net, 0.5).edges()] == [(1, 2), (2, 4), (3, 4)]
     spec = OPERATORS["prune_per_layer"]
     assert spec.letter is None and spec.func is prune_per_layer
-    with pytest.raises(InputError, match=r"prune_per_layer: fraction: expected a number in \[0, 1\]"):
+    with pytest.raises(InputError, match=r"prune_per_layer: fraction: expected a number in"):
         prune_per_layer(net, 1.5)
     rec = GraphNetwork.random(3, 4, 2, 0.5, seed=0, mode="recurrent")
     assert prune_per_layer(rec, 0.5) == prune_smallest(rec, 0.5)  # one group
