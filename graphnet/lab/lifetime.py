@@ -10,13 +10,14 @@ pool is shut down, its workers terminated, the completed rounds merged, the run 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
 import time
 from contextlib import contextmanager
 
-__all__ = ["Terminated", "terminate_on_sigterm", "watch_parent", "stop_processes"]
+__all__ = ["Terminated", "terminate_on_sigterm", "watch_parent", "pool_processes", "stop_processes"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -86,6 +87,15 @@ def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="graphnet-parent-watch", daemon=True).start()
+
+
+def pool_processes(pool) -> list:
+    """A ProcessPoolExecutor's workers, with any started but not yet recorded by the pool.
+
+    Ctrl-C can land inside ``submit`` between a worker's start and its record; that worker
+    is still one of this process's children, and it must be stopped with the others.
+    """
+    return list({*(pool._processes or {}).values(), *multiprocessing.active_children()})
 
 
 def stop_processes(processes, timeout: float = 5.0) -> None:

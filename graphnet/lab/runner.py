@@ -51,7 +51,8 @@ from graphnet.lab import rundir as rd
 from graphnet.lab.budget import check_plan
 from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
 from graphnet.lab.disconnect import check_round
-from graphnet.lab.lifetime import stop_processes, terminate_on_sigterm, watch_parent
+from graphnet.lab.lifetime import (pool_processes, stop_processes, terminate_on_sigterm,
+                                   watch_parent)
 from graphnet.lab.lottery import Lottery
 from graphnet.lab.progress import RunDisplay, display_mode
 from graphnet.lab.schedule import set_round, mutate
@@ -554,8 +555,7 @@ def _draw(run: rd.RunDir, monitor: _Monitor) -> None:
 
 
 def _run_pool(jobs: list, workers: int, monitor: _Monitor) -> None:
-    # the platform's default start method: fork on Linux (no __main__ guard needed, fast),
-    # spawn on macOS and Windows (scripts then need ``if __name__ == "__main__":``)
+    # the default start method: fork on Linux; spawn elsewhere (scripts need a __main__ guard)
     ctx = multiprocessing.get_context()
     queue = ctx.Queue()
     order = sorted(jobs, key=lambda j: (_COST[j.model], j.seed))
@@ -583,14 +583,14 @@ def _run_pool(jobs: list, workers: int, monitor: _Monitor) -> None:
     except KeyboardInterrupt:
         # Ctrl-C or SIGTERM (lifetime.Terminated): stop now; the parts written so far stay
         # and the run resumes from them. The pool does not terminate its workers itself.
-        processes = list((pool._processes or {}).values())
+        processes = pool_processes(pool)
         pool.shutdown(wait=False, cancel_futures=True)
         stop_processes(processes)
         raise
     except BaseException:
         for f in pending:
             f.cancel()
-        processes = list((pool._processes or {}).values())
+        processes = pool_processes(pool)
         try:
             pool.shutdown(wait=True)  # the running jobs finish their rounds
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM while waiting: stop them now
