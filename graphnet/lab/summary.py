@@ -22,7 +22,8 @@ from graphnet.lab import rundir as rd
 
 __all__ = ["round_ends", "final_rows", "final_results", "column_stats", "mean_std",
            "summary_table", "format_table", "round_table", "operator_counts", "run_warnings",
-           "published_table", "write_summary", "FIGURES", "PUBLISHED"]
+           "published_table", "lottery_points", "is_lottery", "lottery_table",
+           "write_summary", "FIGURES", "PUBLISHED"]
 
 #: Figures a run's ``plots/`` may hold, with their captions, in the order listed.
 FIGURES = (
@@ -204,6 +205,99 @@ def summary_table(metrics) -> list:
             "time": float(np.mean([times[(model, s)] for s in seeds])) if seeds else math.nan,
         })
     return table
+
+
+def _nan_none(value) -> float:
+    """None -> nan, else float."""
+    return math.nan if value is None else float(value)
+
+
+def lottery_points(metrics) -> dict:
+    """Per model with an edge count: (rounds, fraction remaining, accuracy mean, std, seeds).
+
+    Parameters
+    ----------
+    metrics : list of dict
+        Metrics rows (``seed model round epoch edges test_accuracy``).
+
+    Returns
+    -------
+    dict
+        model -> dict of ndarray of shape (rounds,): ``round``, ``fraction`` (mean over
+        seeds of edges / round-0 edges), ``mean``, ``std`` (ddof 1) and ``n`` of the test
+        accuracy at the round's last epoch.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=s, model="graph", round=r, epoch=1, edges=100 - 20 * r,
+    ...              test_accuracy=0.5 + 0.1 * s) for s in (0, 1) for r in range(3)]
+    >>> p = lottery_points(rows)["graph"]
+    >>> p["fraction"].tolist(), p["mean"].round(2).tolist()
+    ([1.0, 0.8, 0.6], [0.55, 0.55, 0.55])
+    """
+    ends = round_ends(metrics)
+    out = {}
+    for model in dict.fromkeys(r["model"] for r in metrics):
+        seeds = sorted({s for (m, s, _) in ends if m == model})
+        rounds = sorted({r for (m, _, r) in ends if m == model})
+        edges = np.array([[_nan_none(ends[(model, s, r)].get("edges")) if (model, s, r) in ends
+                           else np.nan for r in rounds] for s in seeds])
+        if not np.isfinite(edges).any() or rounds[0] != 0:
+            continue
+        acc = np.array([[_nan_none(ends[(model, s, r)].get("test_accuracy"))
+                         if (model, s, r) in ends else np.nan for r in rounds] for s in seeds])
+        fraction, _, _, _, _ = column_stats(edges / edges[:, :1])
+        mean, std, _, _, n = column_stats(acc)
+        out[model] = {"round": np.array(rounds), "fraction": fraction, "mean": mean, "std": std,
+                      "n": n}
+    return out
+
+
+def is_lottery(config: dict, models) -> bool:
+    """Whether a run is a lottery experiment: it rewinds, or it has the random-prune baseline.
+
+    Examples
+    --------
+    >>> is_lottery({"mutation": {"rewind": "init"}}, ["graph"]), is_lottery({}, ["graph"])
+    (True, False)
+    """
+    return config.get("mutation", {}).get("rewind", "none") != "none" or "random-prune" in models
+
+
+def lottery_table(metrics) -> str:
+    """Per round: weights remaining and each model's final test accuracy, as Markdown.
+
+    The numbers are :func:`lottery_points`': the fraction remaining is the ``graph`` model's
+    (else the first pruned model's), mean over seeds; a cell is mean ± std over seeds of the
+    test accuracy at the round's last epoch, ``-`` where a model has no such round.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=s, model=m, round=r, epoch=1, edges=100 - (20 * r if m != "dense" else 0),
+    ...              test_accuracy=0.6 + 0.1 * s) for s in (0, 1) for m in ("graph", "dense")
+    ...         for r in range(2)]
+    >>> print(lottery_table(rows))
+    | round | weights remaining | graph | dense |
+    | --- | --- | --- | --- |
+    | 0 | 100.0 % | 65.00 ± 7.07 % | 65.00 ± 7.07 % |
+    | 1 | 80.0 % | 65.00 ± 7.07 % | 65.00 ± 7.07 % |
+    """
+    points = lottery_points(metrics)
+    if not points:
+        return ""
+    pruned = [m for m, p in points.items() if np.nanmin(p["fraction"]) < 1]
+    ref = points["graph" if "graph" in pruned else (pruned or list(points))[0]]
+    models = list(points)
+    lines = ["| round | weights remaining | " + " | ".join(models) + " |",
+             "| --- " * (len(models) + 2) + "|"]
+    for k, rnd in enumerate(ref["round"]):
+        cells = []
+        for p in (points[m] for m in models):
+            i = np.flatnonzero((p["round"] == rnd) & (p["n"] > 0))
+            cells.append(f"{100 * p['mean'][i[0]]:.2f} ± {100 * p['std'][i[0]]:.2f} %"
+                         if i.size else "-")
+        lines.append(f"| {rnd} | {100 * ref['fraction'][k]:.1f} % | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _count(x) -> str:
@@ -398,6 +492,21 @@ def write_summary(run_dir) -> str:
         lines += ["## Beside the published figures", "", published, "",
                   "Published: the paper's final-step test accuracy (its benchmark notebook) "
                   "and its headline table.", ""]
+    if is_lottery(config, {r["model"] for r in metrics}):
+        table_md = lottery_table(metrics)
+        rewind = config["mutation"].get("rewind", "none")
+        policy = (f"rewound to epoch {rewind['epoch']} of round 0" if isinstance(rewind, dict)
+                  else "rewound to their round-0 initial values" if rewind == "init"
+                  else "not rewound (training continues from the pruned weights)")
+        lines += ["## Lottery curve", "", table_md, "",
+                  f"Rewind policy `{rewind}`: before each round the surviving weights are "
+                  f"{policy}. Test accuracy at the last epoch of each round, mean ± std over "
+                  "seeds; weights remaining: edges over round-0 edges, mean over seeds.", ""]
+        drawn = sorted(os.listdir(run.plots)) if os.path.isdir(run.plots) else []
+        links = [f"- [{n}](plots/{n})" for n in drawn
+                 if n == "lottery.png" or (n.startswith("lottery_mask") and n.endswith(".png"))]
+        if links:
+            lines += links + [""]
     rounds = round_table(metrics, "graph")
     if rounds:
         lines += ["## The mutated graph per round (mean over seeds)", "",

@@ -14,6 +14,7 @@ import numpy as np
 from graphnet.errors import InputError, InputTypeError
 from graphnet.fileio import atomic_write
 from graphnet.graph.network import GraphNetwork
+from graphnet.lab.summary import _nan_none as _num  # None -> nan; its home is the statistics
 
 _MODEL_COLORS = {
     "graph": "tab:blue",
@@ -39,11 +40,6 @@ def _model_colors(models) -> dict:
 
 def _models(metrics) -> list:
     return list(dict.fromkeys(r["model"] for r in metrics))
-
-
-def _num(value) -> float:
-    """None -> nan, else float."""
-    return math.nan if value is None else float(value)
 
 
 def _check_rows(metrics, where):

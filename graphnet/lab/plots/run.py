@@ -7,7 +7,8 @@ from graphnet.lab.plots.common import _saved
 from graphnet.lab.plots.comparison import plot_comparison
 from graphnet.lab.plots.curves import plot_learning_curves, plot_rounds
 from graphnet.lab.plots.evolution import animate_evolution, plot_evolution
-from graphnet.lab.plots.lottery import is_lottery, plot_lottery
+from graphnet.graph.network import GraphNetwork
+from graphnet.lab.plots.lottery import is_lottery, plot_lottery, plot_winning_mask
 from graphnet.lab.plots.matrix import plot_matrices
 from graphnet.lab.plots.rundata import _as_run
 
@@ -23,7 +24,9 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
     Files (each written atomically: a temp file in ``plots/``, then ``os.replace``):
 
     * ``learning_curves.png``, ``rounds.png``, ``comparison.png``;
-    * ``lottery.png`` for a run that rewinds or has ``random-prune`` (:mod:`.lottery`);
+    * ``lottery.png`` for a run that rewinds or has ``random-prune`` (:mod:`.lottery`), and
+      ``lottery_mask_seed<S>.png``: the first layer's mask of the ``graph`` model's last round
+      for its first seed, against ``random-prune``'s of the same seed and round when present;
     * per seed of the ``graph`` model: ``evolution_seed<S>.png``, ``matrix_seed<S>.png`` and
       ``evolution_seed<S>.gif``; the same for ``set`` as ``evolution_set_seed<S>.png``,
       ``matrix_set_seed<S>.png``, ``evolution_set_seed<S>.gif``.
@@ -72,6 +75,7 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
     if is_lottery(run.config, run.models):
         written.append(_saved(plot_lottery(run.metrics, title=f"{name}: lottery curve"),
                               out / "lottery.png", dpi))
+        written += _winning_mask(run, out, name, dpi)
     for model, stem in _EVOLVING.items():
         for (m, seed) in run.snapshots:
             if m != model:
@@ -88,3 +92,25 @@ def plot_run(run_dir, *, dpi=100, gif=True) -> list:
                                                  metrics_rows=rows, title=label,
                                                  dpi=max(20, int(dpi * 0.8))))
     return written
+
+
+def _winning_mask(run, out, name, dpi) -> list:
+    """``lottery_mask_seed<S>.png`` for the graph model's first seed (last round), if any."""
+    seeds = sorted(s for (m, s) in run.snapshots if m == "graph")
+    if not seeds:
+        return []
+    seed = seeds[0]
+    last = run.snapshots.rounds(("graph", seed))[-1]
+    net = _snapshot(run, "graph", seed, last)
+    ref = None
+    if ("random-prune", seed) in run.snapshots:
+        ref = _snapshot(run, "random-prune", seed, run.snapshots.rounds(("random-prune", seed))[-1])
+    fig = plot_winning_mask(net, reference=ref,
+                            title=f"{name}: graph, seed {seed}, round {last}, first layer")
+    return [_saved(fig, out / f"lottery_mask_seed{seed}.png", dpi)]
+
+
+def _snapshot(run, model, seed, rnd):
+    """One snapshot read from disk (not the whole list of rounds)."""
+    return GraphNetwork.from_node_link(
+        run.path / "snapshots" / model / f"seed{seed}" / f"round{rnd:03d}.json")
