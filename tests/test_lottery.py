@@ -219,7 +219,7 @@ def test_the_lottery_config_prunes_to_about_eleven_percent_per_layer():
 def test_a_lottery_run_draws_the_lottery_curve(tmp_path):
     pytest.importorskip("matplotlib")
     from graphnet.lab.plots import plot_run
-    from graphnet.lab.plots.lottery import lottery_points
+    from graphnet.lab.summary import lottery_points
 
     res = run_experiment(_config("init", rounds=2), tmp_path / "run", plots=False, progress=False)
     names = {p.name for p in plot_run(res.path, gif=False)}

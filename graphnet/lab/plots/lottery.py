@@ -19,11 +19,10 @@ from graphnet.errors import InputTypeError
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab.plots.axes import _zoom_accuracy
 from graphnet.lab.plots.common import _check_rows, _model_colors, _models, _save
-from graphnet.lab.summary import is_lottery, lottery_points
+from graphnet.lab.summary import lottery_points
 from graphnet.rng import make_rng
 
-__all__ = ["lottery_points", "plot_lottery", "is_lottery", "first_layer_mask",
-           "mask_spread", "plot_winning_mask"]
+__all__ = ["plot_lottery", "first_layer_mask", "mask_spread", "plot_winning_mask"]
 
 
 def plot_lottery(metrics, *, title=None, path=None, dpi=100):

@@ -8,9 +8,10 @@ from graphnet.lab.plots.comparison import plot_comparison
 from graphnet.lab.plots.curves import plot_learning_curves, plot_rounds
 from graphnet.lab.plots.evolution import animate_evolution, plot_evolution
 from graphnet.graph.network import GraphNetwork
-from graphnet.lab.plots.lottery import is_lottery, plot_lottery, plot_winning_mask
+from graphnet.lab.plots.lottery import plot_lottery, plot_winning_mask
 from graphnet.lab.plots.matrix import plot_matrices
 from graphnet.lab.plots.rundata import _as_run
+from graphnet.lab.summary import is_lottery
 
 __all__ = ["plot_run"]
 
