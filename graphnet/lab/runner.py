@@ -65,6 +65,7 @@ from graphnet.train import evaluate, fit
 
 __all__ = [
     "run_experiment",
+    "run_many",
     "RunResult",
     "MODEL_CODES",
     "default_workers",
@@ -491,6 +492,21 @@ def run_experiment(config, out=None, *, workers=1, resume=False, force=False, pr
     with run.lock(), terminate_on_sigterm():
         return _run_locked(run, cfg, t0, workers=workers, resume=resume, force=force,
                            progress=progress, stop_after_round=stop_after_round, plots=plots)
+
+
+def run_many(items, *, workers=1, scheduler=None, resume=False, force=False, progress=None,
+             stop_after_round=None, plots=True, yes=False) -> list:
+    """Run several experiments, each into its own run directory (a sweep's points).
+
+    ``items`` is a sequence of ``(config, out)`` or ``(config, out, label)``; the other
+    arguments are those of :func:`run_experiment`, applied to every item. Returns one
+    :class:`RunResult` per item, in order. (Provisional: the items run one after another.)
+    """
+    if scheduler is not None:
+        raise InputError("run: --scheduler is not available yet")
+    return [run_experiment(item[0], item[1], workers=workers, resume=resume, force=force,
+                           progress=progress, stop_after_round=stop_after_round, plots=plots,
+                           yes=yes) for item in items]
 
 
 def _run_locked(run: rd.RunDir, cfg: Config, t0: float, *, workers, resume, force, progress,
