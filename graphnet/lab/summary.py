@@ -3,7 +3,9 @@
 Per model: parameters (and edges for graph models) of the final network, test accuracy
 mean +- std over seeds, and training time (the sum of the epoch times of one seed, mean
 over seeds). The *final* network of a (model, seed) is the last round that was kept
-(``accepted != 0``): under ``if-better`` a rejected round is not the network kept.
+(``accepted != 0``; :mod:`graphnet.lab.finals`): under ``if-better`` a rejected round is
+not the network kept. The ``## Statistics`` section (confidence intervals, paired tests
+against the ``[stats]`` reference model) is :func:`graphnet.lab.stats.summary_section`'s.
 "Std" is the sample standard deviation over seeds (``ddof=1``; 0 for one seed), as in
 the plots. On a dataset with a published table (:data:`PUBLISHED`), the paper's figures
 stand beside the run's (:func:`published_table`).
@@ -19,8 +21,10 @@ from collections import Counter
 import numpy as np
 
 from graphnet.lab import rundir as rd
+from graphnet.lab.finals import final_rows, round_ends
+from graphnet.lab.stats import summary_section
 
-__all__ = ["round_ends", "final_rows", "final_results", "column_stats", "mean_std",
+__all__ = ["final_results", "column_stats", "mean_std",
            "summary_table", "format_table", "round_table", "operator_counts", "run_warnings",
            "published_table", "lottery_points", "is_lottery", "lottery_table",
            "write_summary", "FIGURES", "PUBLISHED"]
@@ -38,41 +42,6 @@ FIGURES = (
 PUBLISHED = {
     "mnist1d": {"logistic": (31.5, 32.0), "mlp_residual": (65.1, 68.0), "cnn1d": (92.3, 94.0)},
 }
-
-
-def round_ends(metrics) -> dict:
-    """``{(model, seed, round): the row with the largest epoch of that round}``.
-
-    Examples
-    --------
-    >>> rows = [dict(seed=0, model="mlp", round=0, epoch=e) for e in (1, 2)]
-    >>> round_ends(rows)[("mlp", 0, 0)]["epoch"]
-    2
-    """
-    ends = {}
-    for r in metrics:
-        key = (r["model"], r["seed"], r["round"])
-        if key not in ends or r["epoch"] >= ends[key]["epoch"]:
-            ends[key] = r
-    return ends
-
-
-def final_rows(metrics) -> dict:
-    """``{(model, seed): last-epoch row of the last kept round}``.
-
-    Examples
-    --------
-    >>> rows = [dict(seed=0, model="graph", round=0, epoch=1, test_accuracy=0.8, accepted=1),
-    ...         dict(seed=0, model="graph", round=1, epoch=1, test_accuracy=0.7, accepted=0)]
-    >>> final_rows(rows)[("graph", 0)]["round"]
-    0
-    """
-    out = {}
-    for (model, seed, rnd), row in sorted(round_ends(metrics).items(), key=lambda kv: kv[0][2]):
-        if row.get("test_accuracy") is None or row.get("accepted") == 0:
-            continue
-        out[(model, seed)] = row
-    return out
 
 
 def final_results(metrics) -> dict:
@@ -487,6 +456,7 @@ def write_summary(run_dir) -> str:
         "seeds. Time: training seconds per seed (sum of epoch times).",
         "",
     ]
+    lines += summary_section(config, metrics).split("\n")  # intervals, paired tests: stats.py
     published = published_table(table, config["data"]["dataset"])
     if published:
         lines += ["## Beside the published figures", "", published, "",

@@ -13,7 +13,8 @@ from matplotlib.ticker import MaxNLocator
 
 from graphnet.lab.plots.axes import _zoom_accuracy
 from graphnet.lab.plots.common import _check_rows, _model_colors, _models, _num, _save
-from graphnet.lab.summary import column_stats, round_ends
+from graphnet.lab.finals import round_ends
+from graphnet.lab.summary import column_stats
 
 __all__ = ["plot_learning_curves", "plot_rounds"]
 

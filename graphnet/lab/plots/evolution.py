@@ -17,7 +17,7 @@ from graphnet.fileio import atomic_write
 from graphnet.lab.plots.common import _check_snapshots, _grid, _pick, _save, _wmax
 from graphnet.lab.plots.graph import _draw_graph, _graph_legend_handles
 from graphnet.lab.plots.matrix import _MATRIX_CMAP, _draw_matrix, node_order
-from graphnet.lab.summary import round_ends
+from graphnet.lab.finals import round_ends
 
 __all__ = ["plot_evolution", "animate_evolution"]
 
