@@ -158,6 +158,20 @@ key                                   default             meaning
 ``set_fraction``                      ``0.2``             fraction pruned and regrown each round
 ``random_prune``                      ``"per-layer"``     random-prune draws per layer group, or
                                                           ``"global"``
+**[stats]**                                               ``summary.md``'s Statistics section
+                                                          (:mod:`graphnet.lab.stats`)
+``reference``                         see meaning         the model every other model is compared
+                                                          with, seed by seed: ``"fixed-graph"`` when
+                                                          the run has it, else ``"graph"``; must be
+                                                          a model of the run
+``level``                             ``0.95``            confidence level of the t intervals, in
+                                                          (0, 1)
+``test``                              ``"t"``             paired test of the per-seed differences:
+                                                          ``"t"`` (``scipy.stats.ttest_rel``) or
+                                                          ``"wilcoxon"`` (signed-rank; with 5 seeds
+                                                          or fewer it cannot reach p < 0.05)
+``alpha``                             ``0.05``            a difference is "better" or "worse" when
+                                                          p < alpha, in (0, 1)
 ====================================  ==================  ==============================================
 
 Every model trains ``(rounds + 1) * epochs`` epochs in total, split into the same rounds
@@ -297,7 +311,7 @@ class Config:
 # ----------------------------------------------------------------------------- whole config
 
 _TOP_KEYS = ("name", "description", "seeds", "rounds", "out", "data", "network", "train",
-             "mutation", "baselines")
+             "mutation", "baselines", "stats")
 
 
 def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[dict, dict]:

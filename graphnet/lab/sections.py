@@ -1,7 +1,7 @@
 """The sections of an experiment config: their keys, defaults and checks.
 
 :func:`check_sections` resolves ``[data]``, ``[network]`` (with ``[network.front]``),
-``[train]``, ``[mutation]`` and ``[baselines]`` in that order, filling in every default
+``[train]``, ``[mutation]``, ``[baselines]`` and ``[stats]`` in that order, filling in every default
 (:data:`DEFAULTS`, and :func:`graphnet.models.recipe` for the rates), and reads the data
 whole on the way; the keys and their meaning are listed in :mod:`graphnet.lab.config`.
 """
@@ -20,6 +20,7 @@ from graphnet.lab.checker import Checker, describe
 from graphnet.lab.disconnect import POLICIES as _ON_DISCONNECTED
 from graphnet.lab.lottery import RANDOM_PRUNE_GROUPS, check_rewind
 from graphnet.lab.schedule import check_schedule, check_set_baseline
+from graphnet.lab.stats import STATS_DEFAULTS, TESTS, default_reference
 from graphnet.lab.start import front_output_size, read_network, residual_layers
 from graphnet.mnist1d import check_mnist1d_args
 from graphnet.models import cnn1d, recipe
@@ -53,6 +54,7 @@ DEFAULTS = {
     "mutation": {"accept": "always", "repair": True, "on_disconnected": "warn", "rewind": "none"},
     "baselines": {"models": ["fixed-graph"], "mlp_hidden": [64], "mlp_activation": "tanh",
                   "set_fraction": 0.2, "random_prune": "per-layer"},
+    "stats": STATS_DEFAULTS,  # and reference: stats.default_reference(models)
 }
 
 
@@ -82,7 +84,7 @@ def check_sections(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     --------
     >>> v, info = check_sections(Checker("x.toml"), {"data": {"dataset": "xor"}}, ".")
     >>> list(v), v["network"]["sizes"], info["graph_inputs"]
-    (['data', 'network', 'train', 'mutation', 'baselines'], [2, 64, 2], 2)
+    (['data', 'network', 'train', 'mutation', 'baselines', 'stats'], [2, 64, 2], 2)
     """
     v = {}
     data, info = _check_data(c, raw, base_dir)
@@ -97,6 +99,7 @@ def check_sections(c: Checker, raw: dict, base_dir: str) -> tuple[dict, dict]:
     v["baselines"] = _check_baselines(c, raw, info, data["dataset"])
     if "set" in v["baselines"]["models"]:
         check_set_baseline(c, "[baselines] models")
+    v["stats"] = _check_stats(c, raw, ("graph", *v["baselines"]["models"]))
     return v, info
 
 
@@ -373,3 +376,22 @@ def _check_cnn1d(c: Checker, info: dict, dataset: str) -> None:
         cnn1d(shape[0], info["n_classes"])
     except InputError as exc:
         c.fail("[baselines] models", f"'cnn1d' cannot take {dataset!r}: {exc}")
+
+
+def _check_stats(c: Checker, raw: dict, models: tuple) -> dict:
+    """Resolve [stats]: the reference model (one of ``models``), level, test and alpha."""
+    d = DEFAULTS["stats"]
+    t = c.table(raw.get("stats", {}), "[stats]")
+    c.keys(t, ("reference", "level", "test", "alpha"), "[stats] ", "[stats]")
+    reference = t.get("reference", default_reference(models))
+    if not isinstance(reference, str) or reference not in models:
+        c.fail("[stats] reference", f"expected a model of this run ({', '.join(models)}), "
+                                    f"got {describe(reference)}")
+    return {
+        "reference": reference,
+        "level": c.float(t.get("level", d["level"]), "[stats] level", low=0, high=1,
+                         low_open=True, high_open=True, what="a number in (0, 1)"),
+        "test": c.choice(t.get("test", d["test"]), TESTS, "[stats] test"),
+        "alpha": c.float(t.get("alpha", d["alpha"]), "[stats] alpha", low=0, high=1,
+                         low_open=True, high_open=True, what="a number in (0, 1)"),
+    }
