@@ -6,6 +6,11 @@ else); ``--force`` replaces a run only if every entry is one a run writes (RUN_F
 RUN_FOLDERS with their file types, stale temporaries), and never the current directory or
 one of its parents; ``--resume`` continues only a run. :func:`check` refuses before
 anything is touched; :class:`graphnet.lab.rundir.RunDir` calls it.
+
+A sweep directory (``graphnet sweep``) is owned the same way with its own marker,
+``sweep.json`` holding ``"version": SWEEP_VERSION``: its own files (SWEEP_FILES),
+``plots/`` and ``points/pNNN/`` whose every entry is a run's (:func:`check_sweep`,
+:func:`sweep_foreign_entries`, :func:`remove_own_sweep`).
 """
 
 from __future__ import annotations
@@ -14,13 +19,16 @@ import json
 import os
 import re
 import shutil
+from typing import Callable, NamedTuple
 
 from graphnet.errors import InputError
 from graphnet.fileio import is_temporary
 from graphnet.lab.lock import LOCK_NAME
 
 __all__ = ["STATE_VERSION", "RUN_FILES", "RUN_FOLDERS", "is_run", "has_contents", "check",
-           "foreign_entries", "remove_temporaries", "remove_own"]
+           "foreign_entries", "remove_temporaries", "remove_own", "SWEEP_VERSION", "SWEEP_FILES",
+           "SWEEP_POINTS", "is_sweep", "check_sweep", "sweep_foreign_entries",
+           "remove_own_sweep"]
 
 #: The ``version`` of ``state.json`` that marks a run of this format.
 STATE_VERSION = 1
@@ -78,38 +86,7 @@ def check(run_dir, *, resume: bool, force: bool) -> None:
     ...
     graphnet.errors.InputError: run: --force refused: ...not a graphnet run (no state.json); ...
     """
-    path = os.fspath(run_dir)
-    if resume and force:
-        raise InputError("run: resume and force exclude each other")
-    if os.path.lexists(path) and not os.path.isdir(path):
-        raise InputError(f"run: {path} exists and is not a directory")
-    if force and _holds_cwd(path):
-        raise InputError(f"run: --force refused: {path} is the current directory or "
-                         f"one of its parents; graphnet never deletes those")
-    contents = _contents(path)
-    if not contents:
-        return
-    problem = _marker_problem(path)
-    shown = _listing(contents)
-    if problem is not None:
-        if force or resume:
-            flag = "--force" if force else "--resume"
-            raise InputError(
-                f"run: {flag} refused: {path} is not a graphnet run ({problem}); it "
-                f"holds {shown}; nothing was touched: choose another --out")
-        raise InputError(f"run: {path} already exists and is not a graphnet run "
-                         f"(it holds {shown}); choose another --out")
-    if force:
-        foreign = foreign_entries(path)
-        if foreign:
-            raise InputError(
-                f"run: --force refused: {path} holds what a graphnet run does not "
-                f"write: {_listing(foreign)}; --force replaces only a run's own files: "
-                f"move those away or choose another --out")
-    elif not resume:
-        raise InputError(
-            f"run: the run directory {path} already exists; pass --resume to "
-            f"continue it or --force to delete it and start over")
+    _check(os.fspath(run_dir), resume=resume, force=force, kind=_RUN)
 
 
 def remove_own(run_dir) -> None:
@@ -121,6 +98,52 @@ def remove_own(run_dir) -> None:
             shutil.rmtree(path)
         elif (name in RUN_FILES and name != LOCK_NAME) or is_temporary(name):
             os.remove(path)
+
+
+class _Kind(NamedTuple):
+    """What :func:`_check` says and reads for one kind of directory (a run, a sweep)."""
+
+    word: str  # the command: "run", "sweep"
+    marker: str  # the marker file
+    version: int  # its version
+    files: str  # "a run's files"
+    foreign: Callable  # the entries it does not write
+
+
+def _check(path: str, *, resume: bool, force: bool, kind: _Kind) -> None:
+    """:func:`check` for a run or a sweep directory (``kind``)."""
+    w = kind.word
+    if resume and force:
+        raise InputError(f"{w}: resume and force exclude each other")
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise InputError(f"{w}: {path} exists and is not a directory")
+    if force and _holds_cwd(path):
+        raise InputError(f"{w}: --force refused: {path} is the current directory or "
+                         f"one of its parents; graphnet never deletes those")
+    contents = _contents(path)
+    if not contents:
+        return
+    problem = _marker_problem(path, kind)
+    shown = _listing(contents)
+    if problem is not None:
+        if force or resume:
+            flag = "--force" if force else "--resume"
+            raise InputError(
+                f"{w}: {flag} refused: {path} is not a graphnet {w} ({problem}); it "
+                f"holds {shown}; nothing was touched: choose another --out")
+        raise InputError(f"{w}: {path} already exists and is not a graphnet {w} "
+                         f"(it holds {shown}); choose another --out")
+    if force:
+        foreign = kind.foreign(path)
+        if foreign:
+            raise InputError(
+                f"{w}: --force refused: {path} holds what a graphnet {w} does not "
+                f"write: {_listing(foreign)}; --force replaces only {kind.files}: "
+                f"move those away or choose another --out")
+    elif not resume:
+        raise InputError(
+            f"{w}: the {w} directory {path} already exists; pass --resume to "
+            f"continue it or --force to delete it and start over")
 
 
 def _contents(path) -> list:
@@ -153,20 +176,23 @@ def _listing(names, limit: int = 5) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _marker_problem(path) -> str | None:
-    """None if ``path/state.json`` marks a run of this format, else what is wrong."""
-    state = os.path.join(os.fspath(path), "state.json")
+def _marker_problem(path, kind=None) -> str | None:
+    """None if ``path/state.json`` marks a run of this format (or ``kind``'s marker its
+    kind), else what is wrong."""
+    kind = kind or _RUN
+    name = kind.marker
+    state = os.path.join(os.fspath(path), name)
     if not os.path.isfile(state):
-        return "no state.json"
+        return f"no {name}"
     try:
         with open(state, encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError):
-        return "its state.json is not a run's JSON"
+        return f"its {name} is not a {kind.word}'s JSON"
     if not isinstance(data, dict) or "version" not in data:
-        return "its state.json has no version"
-    if data["version"] != STATE_VERSION:
-        return f"its state.json has version {data['version']!r}, expected {STATE_VERSION}"
+        return f"its {name} has no version"
+    if data["version"] != kind.version:
+        return f"its {name} has version {data['version']!r}, expected {kind.version}"
     return None
 
 
@@ -200,14 +226,7 @@ def foreign_entries(run_dir) -> list:
         if os.path.islink(path):
             foreign.append(name)
         elif name in RUN_FOLDERS and os.path.isdir(path):
-            types = RUN_FOLDERS[name]
-            for folder, dirs, files in os.walk(path):
-                rel = os.path.relpath(folder, root)
-                foreign.extend(os.path.join(rel, d) for d in sorted(dirs)
-                               if os.path.islink(os.path.join(folder, d)))
-                foreign.extend(os.path.join(rel, f) for f in sorted(files)
-                               if os.path.islink(os.path.join(folder, f))
-                               or not (f.endswith(types) or is_temporary(f)))
+            foreign.extend(_foreign_in_folder(root, name))
         elif not (os.path.isfile(path) and (name in RUN_FILES or is_temporary(name))):
             foreign.append(name)
     return foreign
@@ -243,3 +262,130 @@ def remove_temporaries(run_dir) -> list:
                 os.remove(path)
                 removed.append(path)
     return removed
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+#: The ``version`` of ``sweep.json`` that marks a sweep directory of this format.
+SWEEP_VERSION = 1
+#: The files a sweep writes at its top level (besides stale ``.tmp-*`` temporaries).
+SWEEP_FILES = ("sweep.json", "sweep.toml", "base.toml", "points.csv", "results.csv",
+               "summary.md", LOCK_NAME)
+#: The sweep's folder of points: one run directory each, named ``p000``, ``p001``, ...
+SWEEP_POINTS = "points"
+_POINT_NAME = re.compile(r"p\d{3,}")
+
+_RUN = _Kind("run", "state.json", STATE_VERSION, "a run's own files", foreign_entries)
+
+
+def is_sweep(sweep_dir) -> bool:
+    """Whether ``sweep_dir`` is a graphnet sweep: ``sweep.json`` with SWEEP_VERSION.
+
+    Examples
+    --------
+    >>> is_sweep("/nonexistent")
+    False
+    """
+    return _marker_problem(sweep_dir, _SWEEP) is None
+
+
+def check_sweep(sweep_dir, *, resume: bool, force: bool) -> None:
+    """:func:`check` for a sweep directory (``graphnet sweep``).
+
+    A missing or empty directory is fine; an existing one must be a sweep
+    (:func:`is_sweep`) to be resumed or forced, and hold only what a sweep writes
+    (:func:`sweep_foreign_entries`) to be forced; never the current directory or a parent.
+
+    Raises
+    ------
+    InputError
+        Naming the directory and what is wrong (the foreign entries, for ``force``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = open(os.path.join(d, "state.json"), "w").close()
+    ...     check_sweep(d, resume=True, force=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: sweep: --resume refused: ...not a graphnet sweep (no sweep.json); ...
+    """
+    _check(os.fspath(sweep_dir), resume=resume, force=force, kind=_SWEEP)
+
+
+def sweep_foreign_entries(sweep_dir) -> list:
+    """The entries of a sweep directory that a sweep does not write (relative paths).
+
+    A sweep writes SWEEP_FILES, ``plots/`` (figures) and ``points/pNNN/``, each a run
+    directory holding only a run's entries (:func:`foreign_entries`) or nothing yet;
+    anything else, and any symbolic link, is foreign.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     os.makedirs(os.path.join(d, "points", "p000"))
+    ...     os.makedirs(os.path.join(d, "points", "mine"))
+    ...     for name in ("sweep.json", "notes.txt", os.path.join("points", "p000", "x.txt")):
+    ...         _ = open(os.path.join(d, name), "w").close()
+    ...     sweep_foreign_entries(d)
+    ['notes.txt', 'points/mine', 'points/p000']
+    """
+    root = os.fspath(sweep_dir)
+    foreign = []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if name == SWEEP_POINTS and os.path.isdir(path) and not os.path.islink(path):
+            foreign.extend(os.path.join(name, p) for p in _foreign_points(path))
+        elif name == "plots" and os.path.isdir(path) and not os.path.islink(path):
+            foreign.extend(_foreign_in_folder(root, name))
+        elif os.path.islink(path) or not (
+                os.path.isfile(path) and (name in SWEEP_FILES or is_temporary(name))):
+            foreign.append(name)
+    return foreign
+
+
+def _foreign_in_folder(root, name) -> list:
+    """The foreign entries of a run's folder ``root/name`` (RUN_FOLDERS: by file type)."""
+    types = RUN_FOLDERS[name]
+    foreign = []
+    for folder, dirs, files in os.walk(os.path.join(root, name)):
+        rel = os.path.relpath(folder, root)
+        foreign.extend(os.path.join(rel, d) for d in sorted(dirs)
+                       if os.path.islink(os.path.join(folder, d)))
+        foreign.extend(os.path.join(rel, f) for f in sorted(files)
+                       if os.path.islink(os.path.join(folder, f))
+                       or not (f.endswith(types) or is_temporary(f)))
+    return foreign
+
+
+def _foreign_points(points) -> list:
+    """Foreign entries of ``points/``: not a ``pNNN`` run directory, or inside one."""
+    foreign = []
+    for name in sorted(os.listdir(points)):
+        path = os.path.join(points, name)
+        if (os.path.islink(path) or not os.path.isdir(path)
+                or not _POINT_NAME.fullmatch(name)):
+            foreign.append(name)
+        elif has_contents(path):
+            if not is_run(path):
+                foreign.append(name)
+            else:
+                foreign.extend(os.path.join(name, e) for e in foreign_entries(path))
+    return foreign
+
+
+def remove_own_sweep(sweep_dir) -> None:
+    """Delete what a sweep writes (checked by :func:`check_sweep`), keeping its lock."""
+    root = os.fspath(sweep_dir)
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name in (SWEEP_POINTS, "plots") and os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif (name in SWEEP_FILES and name != LOCK_NAME) or is_temporary(name):
+            os.remove(path)
+
+
+_SWEEP = _Kind("sweep", "sweep.json", SWEEP_VERSION,
+               "a sweep's own files and its points' runs", sweep_foreign_entries)
