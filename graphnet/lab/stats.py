@@ -189,7 +189,9 @@ def paired(a, b, *, level: float = 0.95, test: str = "t", alpha: float = 0.05) -
     if a.size != b.size:
         raise InputError(f"paired: a and b must be paired (one value per seed each); "
                          f"got {a.size} and {b.size} values")
-    d = (a - b)[np.isfinite(a) & np.isfinite(b)]
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    d = a - b
     iv = interval(d, level)
     n = iv.n
     nan = math.nan
@@ -202,11 +204,12 @@ def paired(a, b, *, level: float = 0.95, test: str = "t", alpha: float = 0.05) -
     note = ""
     if test == "t" and iv.std == 0:  # a constant difference: t -> ±inf, p -> 0 (scipy's limit)
         statistic, p = math.copysign(math.inf, iv.mean), 0.0
+        note = ("where every seed differs by the same amount the t-test takes its limit, "
+                "t = ±inf and p = 0")
     else:
         with warnings.catch_warnings():  # scipy warns on nearly constant data; the result stands
             warnings.simplefilter("ignore", RuntimeWarning)
-            res = st.ttest_rel(a[np.isfinite(a) & np.isfinite(b)],
-                               b[np.isfinite(a) & np.isfinite(b)]) if test == "t" else st.wilcoxon(d)
+            res = st.ttest_rel(a, b) if test == "t" else st.wilcoxon(d)
         statistic, p = float(res.statistic), float(res.pvalue)
         if test == "wilcoxon" and n <= 5:
             note = (f"with n = {n} <= 5 seeds the two-sided Wilcoxon test cannot reach "
