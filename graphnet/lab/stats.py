@@ -10,7 +10,8 @@ module turns those numbers into what a reader can act on:
   same seed gives both models the same data split and start), its t interval, a paired
   test from scipy (``ttest_rel`` or ``wilcoxon``) and a plain verdict;
 - :func:`compare_models` -- both, per model of a run, against a reference model;
-- :func:`statistics_markdown` -- the ``## Statistics`` section of ``summary.md``.
+- :func:`statistics_markdown` -- the ``## Statistics`` section of ``summary.md`` (its
+  table cells, :func:`row_cells`, serve any table that shows the same columns).
 
 Missing values (nan) are left out: ``n`` counts the finite values (pairs). The ``[stats]``
 section of a config (``reference``, ``level``, ``test``, ``alpha``; checked in
@@ -29,7 +30,7 @@ import numpy as np
 from graphnet.errors import InputError
 from graphnet.lab.finals import final_rows
 
-__all__ = ["Interval", "Paired", "interval", "paired", "compare_models", "statistics_markdown",
+__all__ = ["Interval", "Paired", "interval", "paired", "compare_models", "row_cells", "statistics_markdown",
            "summary_section", "default_reference", "TESTS", "STATS_DEFAULTS"]
 
 #: The paired tests :func:`paired` knows.
@@ -288,6 +289,33 @@ def compare_models(metrics, *, reference: str, level: float = 0.95, test: str = 
     return out
 
 
+def row_cells(row) -> list:
+    """One :func:`compare_models` row as table cells (percent, 2 decimals; ``-`` for nan).
+
+    Cells: model, seeds, mean, std, interval, difference vs the reference with its interval
+    (``"reference"`` for the reference itself), p and verdict -- the columns of
+    :func:`statistics_markdown`, for any table that shows them.
+
+    Examples
+    --------
+    >>> rows = [dict(seed=s, model=m, round=0, epoch=1, test_accuracy=0.8 + 0.1 * s * (m == "a"))
+    ...         for s in range(2) for m in ("a", "b")]
+    >>> [row_cells(r) for r in compare_models(rows, reference="b")]  # doctest: +NORMALIZE_WHITESPACE
+    [['a', '2', '85.00', '7.07', '[21.47, 148.53]', '5.00 [-58.53, 68.53]', '0.5000',
+      'no detectable difference at n = 2 seeds'],
+     ['b', '2', '80.00', '0.00', '[80.00, 80.00]', 'reference', '-', '-']]
+    """
+    iv, pr = row["interval"], row["paired"]
+    ci = f"[{_pct(iv.low)}, {_pct(iv.high)}]" if math.isfinite(iv.low) else "-"
+    if pr is None:
+        diff, p, verdict = "reference", "-", "-"
+    else:
+        diff = _pct(pr.mean) + (f" [{_pct(pr.low)}, {_pct(pr.high)}]" if math.isfinite(pr.low)
+                                else "")
+        p, verdict = _p(pr.p), pr.verdict
+    return [row["model"], str(iv.n), _pct(iv.mean), _pct(iv.std), ci, diff, p, verdict]
+
+
 def _pct(x: float) -> str:
     return "-" if not math.isfinite(x) else f"{100 * x:.2f}"
 
@@ -322,21 +350,8 @@ def statistics_markdown(rows, *, reference: str, level: float = 0.95, test: str 
              f"| model | seeds | mean (%) | std (%) | {pct} CI (%) | difference vs {reference} "
              f"({pct} CI, points) | p | verdict |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    notes = []
-    for r in rows:
-        iv, pr = r["interval"], r["paired"]
-        ci = f"[{_pct(iv.low)}, {_pct(iv.high)}]" if math.isfinite(iv.low) else "-"
-        if pr is None:
-            diff, p, verdict = "reference", "-", "-"
-        else:
-            diff = _pct(pr.mean)
-            if math.isfinite(pr.low):
-                diff += f" [{_pct(pr.low)}, {_pct(pr.high)}]"
-            p, verdict = _p(pr.p), pr.verdict
-            if pr.note and pr.note not in notes:
-                notes.append(pr.note)
-        lines.append(f"| {r['model']} | {iv.n} | {_pct(iv.mean)} | {_pct(iv.std)} | {ci} "
-                     f"| {diff} | {p} | {verdict} |")
+    lines += ["| " + " | ".join(row_cells(r)) + " |" for r in rows]
+    notes = list(dict.fromkeys(r["paired"].note for r in rows if r["paired"] and r["paired"].note))
     what = ("a paired t-test (`scipy.stats.ttest_rel`) on the per-seed differences"
             if test == "t" else
             "the Wilcoxon signed-rank test (`scipy.stats.wilcoxon`, exact for small n) on the "
