@@ -30,8 +30,9 @@ import numpy as np
 from graphnet.errors import InputError
 from graphnet.lab.finals import final_rows
 
-__all__ = ["Interval", "Paired", "interval", "paired", "compare_models", "row_cells", "statistics_markdown",
-           "summary_section", "default_reference", "TESTS", "STATS_DEFAULTS"]
+__all__ = ["Interval", "Paired", "interval", "paired", "compare_models", "row_cells",
+           "statistics_markdown", "summary_section", "default_reference", "TESTS",
+           "STATS_DEFAULTS"]
 
 #: The paired tests :func:`paired` knows.
 TESTS = ("t", "wilcoxon")
@@ -150,8 +151,10 @@ def paired(a, b, *, level: float = 0.95, test: str = "t", alpha: float = 0.05) -
         Confidence level of the interval of the mean difference.
     test : {"t", "wilcoxon"}, default "t"
         ``"t"``: ``scipy.stats.ttest_rel``; ``"wilcoxon"``: ``scipy.stats.wilcoxon``
-        (signed-rank, exact where scipy computes it exactly, i.e. small n without ties
-        or zeros). Both two-sided.
+        (signed-rank, scipy's ``method="auto"``: the exact distribution for n <= 50 without
+        ties or zeros, exhaustive sign permutations for n <= 13 with them, the normal
+        approximation beyond; zero differences are dropped). Both two-sided; with n <= 5
+        the Wilcoxon p is never below 0.0625, which ``note`` says.
     alpha : float, default 0.05
         Significance level of the verdict, in (0, 1).
 
