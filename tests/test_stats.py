@@ -18,7 +18,8 @@ from graphnet.errors import ConfigError, InputError
 from graphnet.lab.config import parse_config
 from graphnet.lab.rundir import read_metrics
 from graphnet.lab.runner import run_experiment
-from graphnet.lab.stats import compare_models, interval, paired, statistics_markdown, summary_section
+from graphnet.lab.stats import (compare_models, interval, paired, statistics_markdown,
+                                summary_section)
 
 #: t_{0.975, df} from a printed table (df = 3, 4).
 T975 = {3: 3.182446305284263, 4: 2.7764451051977987}

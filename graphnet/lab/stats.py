@@ -303,7 +303,8 @@ def row_cells(row) -> list:
     --------
     >>> rows = [dict(seed=s, model=m, round=0, epoch=1, test_accuracy=0.8 + 0.1 * s * (m == "a"))
     ...         for s in range(2) for m in ("a", "b")]
-    >>> [row_cells(r) for r in compare_models(rows, reference="b")]  # doctest: +NORMALIZE_WHITESPACE
+    >>> cells = [row_cells(r) for r in compare_models(rows, reference="b")]
+    >>> cells  # doctest: +NORMALIZE_WHITESPACE
     [['a', '2', '85.00', '7.07', '[21.47, 148.53]', '5.00 [-58.53, 68.53]', '0.5000',
       'no detectable difference at n = 2 seeds'],
      ['b', '2', '80.00', '0.00', '[80.00, 80.00]', 'reference', '-', '-']]
