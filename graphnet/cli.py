@@ -188,7 +188,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run even a plan over the limits (more than 100,000 files or "
                         "1,000,000 epochs in all)")
     r.set_defaults(func=cmd_run)
+    _add_sweep_parser(sub)
     return parser
+
+
+def _add_sweep_parser(sub) -> None:
+    """``graphnet sweep``: the options of ``graphnet run`` for a sweep file."""
+    w = sub.add_parser("sweep", help="run an experiment over a grid of settings, every point a run",
+                       description="Run a sweep file (an experiment plus [sweep] axes by dotted "
+                                   "key, grid or zip) into a directory: a run per point under "
+                                   "points/, results.csv, summary.md, plots/sweep.png.")
+    w.add_argument("config", metavar="SWEEP", help="sweep TOML file")
+    w.add_argument("--print-points", action="store_true",
+                   help="check every point, print the points and run nothing")
+    w.add_argument("--out", metavar="DIR",
+                   help="sweep directory (default: the sweep file's out, else runs/<name>)")
+    engine = w.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int, metavar="K",
+                        help="as graphnet run: K worker processes for all points' jobs "
+                             "(default: min(2, CPUs))")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="as graphnet run: a running Dask cluster's scheduler")
+    again = w.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue an interrupted sweep (the same sweep file) as a whole")
+    again.add_argument("--force", action="store_true",
+                       help="replace an existing sweep and start over (only a graphnet sweep "
+                            "holding nothing but a sweep's files; never the current directory)")
+    w.add_argument("--seeds", type=_seed_list, metavar="S,S,...",
+                   help="override the experiment's seeds, e.g. 0,1")
+    w.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="live output on stderr, as graphnet run's")
+    w.add_argument("--plots", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw plots/sweep.png when the sweep completes (default: yes)")
+    w.add_argument("--point-plots", action="store_true",
+                   help="also draw every point's run figures (or later: graphnet plot POINT)")
+    w.add_argument("--yes", action="store_true", help="as graphnet run --yes, for every point")
+    w.set_defaults(func=cmd_sweep)
 
 
 def cmd_train(args) -> int:
@@ -441,19 +477,61 @@ def cmd_run(args) -> int:
 
 
 def _say_how_to_continue(args, out, stop) -> None:
-    """The line an interrupted ``graphnet run`` ends with: the command that resumes it."""
+    """The line an interrupted ``graphnet run`` or ``sweep`` ends with: the command to resume."""
     from graphnet.lab.lifetime import Terminated
 
-    words = ["graphnet", "run"] + ([args.config] if args.config else []) + ["--out", str(out)]
+    words = ["graphnet", args.command, *([args.config] if args.config else []), "--out", str(out)]
     if args.seeds is not None:
         words += ["--seeds", ",".join(map(str, args.seeds))]
     if not args.plots:
         words.append("--no-plots")
+    if getattr(args, "point_plots", False):  # graphnet sweep
+        words.append("--point-plots")
     if args.yes:  # the plan's check runs again on resume
         words.append("--yes")
     how = "terminated" if isinstance(stop, Terminated) else "interrupted"
-    print(f"graphnet run: {how}; continue with: {shlex.join(words + ['--resume'])}",
+    print(f"graphnet {args.command}: {how}; continue with: {shlex.join(words + ['--resume'])}",
           file=sys.stderr)
+
+
+def cmd_sweep(args) -> int:
+    """``graphnet sweep SWEEP``: run every point, print the per-point table and where it went."""
+    from graphnet.lab.lifetime import Terminated
+    from graphnet.lab.runner import default_workers
+    from graphnet.lab.sweep import points_table, run_sweep, sweep_out
+    from graphnet.lab.sweepfile import load_sweep
+
+    sweep = load_sweep(args.config, seeds=args.seeds)
+    out = sweep_out(sweep, args.out)
+    cfg = sweep.base
+    shape = " x ".join(map(str, sweep.shape))
+    print(f"graphnet sweep: {sweep.name} -> {out}: {sweep.mode} of {shape} = "
+          f"{len(sweep.points)} points x {len(cfg.seeds)} seeds x {len(cfg.models)} models "
+          f"({', '.join(cfg.models)})", flush=True)
+    if args.print_points:
+        print(points_table(sweep, out))
+        return 0
+    workers = args.workers or default_workers()
+    where = f"on the Dask scheduler {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+    print(f"graphnet sweep: {where}", flush=True)
+    try:
+        result = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler,
+                           resume=args.resume, force=args.force, progress=args.progress,
+                           plots=args.plots, point_plots=args.point_plots, yes=args.yes)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (lifetime.Terminated)
+        _say_how_to_continue(args, out, stop)
+        return 143 if isinstance(stop, Terminated) else 130
+    if result.already_complete:
+        print(f"graphnet sweep: {out} is complete already; nothing to do (see its summary.md)")
+    elif not result.complete:
+        print(f"graphnet sweep: {out} is incomplete; continue it with --resume", file=sys.stderr)
+        return 1
+    else:
+        print(result.table)
+    plots = ", plots/sweep.png" if args.plots else ""
+    print(f"sweep directory: {result.path} (summary.md, results.csv, points/{plots}); "
+          f"{result.elapsed:.1f} s")
+    return 0
 
 
 def main(argv=None) -> int:

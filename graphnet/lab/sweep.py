@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import time
 import tomllib
@@ -43,7 +42,7 @@ from graphnet.lab.lifetime import terminate_on_sigterm
 from graphnet.lab.lock import RunLock
 from graphnet.lab.rundir import format_value, read_metrics
 from graphnet.lab.runner import run_many
-from graphnet.lab.stats import _p, _pct, compare_models, interval
+from graphnet.lab.stats import compare_models, interval, row_cells
 from graphnet.lab.summary import final_results
 from graphnet.lab.sweepfile import Sweep, load_sweep, value_text
 
@@ -396,19 +395,14 @@ def results_table(sweep: Sweep, metrics: dict) -> tuple[str, list]:
         ref = st["reference"]
         for r in compare_models(metrics[p.id], reference=ref, level=st["level"],
                                 test=st["test"], alpha=st["alpha"]):
-            iv, pr = r["interval"], r["paired"]
-            ci = f"[{_pct(iv.low)}, {_pct(iv.high)}]" if math.isfinite(iv.low) else "-"
-            if pr is None:
-                diff, pv, verdict = f"reference ({ref})", "-", "-"
-            else:
-                diff = _pct(pr.mean) + (f" [{_pct(pr.low)}, {_pct(pr.high)}]"
-                                        if math.isfinite(pr.low) else "")
-                pv, verdict = _p(pr.p), pr.verdict
-                if pr.note and pr.note not in notes:
-                    notes.append(pr.note)
+            cells = row_cells(r)
+            if cells[5] == "reference":
+                cells[5] = f"reference ({ref})"
+            pr = r["paired"]
+            if pr is not None and pr.note and pr.note not in notes:
+                notes.append(pr.note)
             lines.append("| " + " | ".join([p.id, *(value_text(p.values[k]) for k in keys),
-                                             r["model"], str(iv.n), _pct(iv.mean),
-                                             _pct(iv.std), ci, diff, pv, verdict]) + " |")
+                                             *cells]) + " |")
     return "\n".join(lines), notes
 
 
