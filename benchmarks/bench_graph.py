@@ -10,6 +10,10 @@ Two families of networks, batch 256, float32 by default:
     outputs): the nodes in a random order, each non-input node taking 3 random
     predecessors among the 20 nodes before it, labels shuffled. Depth comes out near N/4,
     a few nodes per level (see :func:`deep_dag`).
+``dense500``, ``dense2000``
+    Dense-ish random DAGs (issue 12): 64 inputs and N computed tanh nodes, node j linked
+    from each earlier node with probability p_j ~ U(0.10, 0.20), the last 10 the outputs
+    (:func:`naive_levels.dense_dag`; N = 2000: ~317,000 edges, ~470 levels).
 
 Implementations (``forward`` = outputs of a batch; ``fwd+bwd`` = forward, then backward of
 a fixed ``delta`` = dE/d(outputs) down to the parameter gradients and dE/dx):
@@ -34,6 +38,10 @@ a fixed ``delta`` = dE/d(outputs) down to the parameter gradients and dE/dx):
     separate process (``python bench_graph.py --torch-worker IN OUT``) with
     ``torch.set_num_threads`` set to ``--threads`` so that torch's OpenMP pool and numpy's
     OpenBLAS pool never share a process.
+``naive_levels`` (dense-ish cases only)
+    :class:`naive_levels.NaiveLevels`: the 30-line numpy level plan, nodes renumbered by
+    depth, one dense masked product ``tanh(WT[s:e, :s] @ A[:s] + b)`` per level, backward
+    likewise. The node loop and per-sample evaluation are not run on these cases.
 ``dense_mlp`` (``mlp30`` only)
     graphnet's core ``Dense(64, 128, tanh)`` + ``Dense(128, 10)`` on the *unthinned*
     weights: the dense MLP the thinned graph is compared with.
@@ -43,7 +51,14 @@ it has a backward); the max abs differences are printed.
 
 Aims (printed with the figures): ``mlp30`` within 1.2x of the dense MLP; on the DAGs the
 plan faster than torch's level plan at every N, >= 100x faster than per-sample evaluation,
-and >= 2x faster than the per-node loop at 2000 nodes.
+and >= 2x faster than the per-node loop at 2000 nodes; on the dense-ish DAGs the plan at
+most 0.6x the naive level plan and at most 0.5x torch's level plan, forward and fwd+bwd.
+For the dense-ish cases the peak memory (tracemalloc) of compiling the plan and of one
+forward + backward is reported too.
+
+``--calibrate OUT.json`` measures the constants of the plan compiler's cost model on this
+machine instead (:func:`graphnet.graph._calibrate.measure`) and writes them; point
+``GRAPHNET_COST_FILE`` at the file to make the compiler use them.
 
 Timing: the in-process implementations of a case are timed in alternation, 5 rounds each
 timing every implementation (so that a drift of the machine's speed hits them alike);
@@ -59,6 +74,8 @@ Usage (from the repository root)::
     python benchmarks/bench_graph.py                  # full run
     python benchmarks/bench_graph.py --quick          # smoke run, a few seconds
     python benchmarks/bench_graph.py --json out.json  # also write the results
+    python benchmarks/bench_graph.py --cases dense500,dense2000
+    python benchmarks/bench_graph.py --calibrate cost.json
 """
 
 from __future__ import annotations
@@ -67,10 +84,11 @@ import os
 import sys
 
 try:
-    from benchmarks import harness
+    from benchmarks import harness, naive_levels
 except ImportError:  # run as a script, or loaded by file path: harness.py is beside this file
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import harness
+    import naive_levels
 
 if __name__ == "__main__":
     # BLAS reads these once, when numpy is first imported: they must be set before that.
@@ -79,6 +97,7 @@ if __name__ == "__main__":
 import argparse  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -114,7 +133,7 @@ torch_available = harness.torch_available   # a module name, so that tests can p
 
 _BATCH = 256
 _WARM_S = 0.2     # warm-up lasts at least this long (clock ramp-up after an idle wait)
-_IMPLS = ("plan", "node_loop", "per_sample", "torch", "dense_mlp")
+_IMPLS = ("plan", "node_loop", "per_sample", "torch", "dense_mlp", "naive_levels")
 
 # name -> how to build it; "n" nodes for the DAGs
 CASES = {
@@ -122,6 +141,8 @@ CASES = {
     "dag100": {"kind": "dag", "n": 100},
     "dag500": {"kind": "dag", "n": 500},
     "dag2000": {"kind": "dag", "n": 2000},
+    "dense500": {"kind": "dense", "n": 500},
+    "dense2000": {"kind": "dense", "n": 2000},
 }
 
 
@@ -200,6 +221,8 @@ def make_case(name, spec, *, seed=0, batch=_BATCH, dtype=np.float32):
         net, full = thinned_mlp(spec["sizes"], spec["keep"], seed=seed)
     elif spec["kind"] == "dag":
         net, full = deep_dag(spec["n"], seed=seed), None
+    elif spec["kind"] == "dense":
+        net, full = naive_levels.dense_dag(spec["n"], seed=seed), None
     else:
         raise ValueError(f"make_case: unknown kind {spec['kind']!r}")
     rng = make_rng(seed + 1)
@@ -362,8 +385,9 @@ def export_plan(plan: Plan, w, b) -> dict:
     Uses the plan's compiled program (``plan._prog``, :mod:`graphnet.graph._plan`'s level
     records): benchmark tooling, not API.
     Each level becomes one block product ``H[a:z] = act(block @ H[sources])`` where
-    ``sources`` is a row range (``range`` levels) or a row list (``gather`` levels; an
-    ``edge`` level is exported as a gather block over its distinct sources). ``rows, cols,
+    ``sources`` is a row range (``range`` levels, and ``csr`` levels: the rows they read)
+    or a row list (``gather`` levels; an ``edge`` level is exported as a gather block over
+    its distinct sources). ``rows, cols,
     param`` say which parameter (index into ``concat(w, b)``) sits where in the block.
 
     Returns
@@ -412,6 +436,12 @@ def export_plan(plan: Plan, w, b) -> dict:
                 lv_out.update(kind="gather", S=np.asarray(lv.sources))
             else:
                 lv_out.update(kind="range", r0=int(lv.r0), r1=int(lv.r1))
+        elif isinstance(lv, _plan.CsrLevel):                  # csr -> range over rows read
+            rows = np.repeat(np.arange(m), np.diff(lv.indptr))
+            lv_out = {"kind": "range", "a": a, "z": z, "r0": lv.c0, "r1": lv.n_src,
+                      "rows": rows, "cols": lv.indices - lv.c0,
+                      "param": prog.csr_param[lv.off:lv.off + lv.nnz],
+                      "shape": (m, lv.n_src - lv.c0), "acts": act_list}
         else:                                                  # edge -> gather over sources
             rows, srcs, params = [], [], []
             for bk in lv.fw:
@@ -706,14 +736,25 @@ def bench_case(case, *, impls=_IMPLS, warmup=3, repeats=20, rounds=5, per_sample
     net, x, delta = case["net"], case["x"], case["delta"]
     dt = x.dtype
     B = x.shape[0]
+    densish = case["spec"]["kind"] == "dense"
+    memory = _peak_memory(net, x, delta) if densish else None
     layer = GraphLayer(net, dtype=dt)
     w, b = layer.params["w"], layer.params["b"]
     y_plan = layer.output(x)
     dx_plan = layer.backpropagate(delta)
     gw_plan, gb_plan = layer.grads["w"].copy(), layer.grads["b"].copy()
-    out = {"case": case["name"], "nodes": net.n_nodes, "edges": net.n_edges,
+    out = {"case": case["name"], "spec": case["spec"], "nodes": net.n_nodes, "edges": net.n_edges,
            "depth": len(net.levels()), "kinds": dict(layer.plan._kind_counts()), "batch": B,
            "dtype": str(np.dtype(dt)), "results": [], "checks": {}, "skipped": {}}
+    if memory is not None:
+        out["memory"] = memory
+        log(f"  peak memory (tracemalloc): compile {memory['compile_mb']:.1f} MB, "
+            f"forward + backward {memory['run_mb']:.1f} MB")
+    if densish:
+        for impl in ("node_loop", "per_sample"):
+            if impl in impls:
+                out["skipped"][impl] = "not run on the dense-ish cases"
+        impls = [i for i in impls if i not in ("node_loop", "per_sample")]
     fns, meta, per_round = {}, [], {}
 
     def fb_plan():
@@ -748,19 +789,23 @@ def bench_case(case, *, impls=_IMPLS, warmup=3, repeats=20, rounds=5, per_sample
         fns["dense_mlp/fwd"], fns["dense_mlp/fb"] = fwd_dense, fb_dense
         meta.append(("dense_mlp", {"note": "unthinned weights"}))
 
-    if "node_loop" in impls:
-        loop = NodeLoop(net, w, b)
-        y = loop.forward(x)
-        dx, gw, gb = loop.backward(delta)
-        out["checks"]["node_loop"] = max(_maxdiff(y, y_plan), _maxdiff(dx, dx_plan),
-                                         _maxdiff(gw, gw_plan), _maxdiff(gb, gb_plan))
+    refs = {"naive_levels": lambda: naive_levels.NaiveLevels(net, w, b) if densish else None,
+            "node_loop": lambda: NodeLoop(net, w, b)}
+    for impl, make in refs.items():                       # forward() and backward() each
+        ref = make() if impl in impls else None
+        if ref is None:
+            continue
+        y = ref.forward(x)
+        dx, gw, gb = ref.backward(delta)
+        out["checks"][impl] = max(_maxdiff(y, y_plan), _maxdiff(dx, dx_plan),
+                                  _maxdiff(gw, gw_plan), _maxdiff(gb, gb_plan))
 
-        def fb_loop():
-            loop.forward(x)
-            loop.backward(delta)
+        def fb_ref(ref=ref):
+            ref.forward(x)
+            ref.backward(delta)
 
-        fns["node_loop/fwd"], fns["node_loop/fb"] = (lambda: loop.forward(x)), fb_loop
-        meta.append(("node_loop", {}))
+        fns[f"{impl}/fwd"], fns[f"{impl}/fb"] = (lambda ref=ref: ref.forward(x)), fb_ref
+        meta.append((impl, {}))
 
     n_ps = min(per_sample_n, B)
     if "per_sample" in impls:
@@ -807,6 +852,23 @@ def bench_case(case, *, impls=_IMPLS, warmup=3, repeats=20, rounds=5, per_sample
     for impl, diff in out["checks"].items():
         log(f"  check {impl} vs plan: max abs diff {diff:.2e}")
     return out
+
+
+def _peak_memory(net, x, delta) -> dict:
+    """Peak traced memory (MB) of compiling ``net``'s plan, and of one forward + backward."""
+    tracemalloc.start()
+    try:
+        layer = GraphLayer(net, dtype=x.dtype)
+        compile_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        layer.output(x)
+        layer.backpropagate(delta)
+        run_mb = (tracemalloc.get_traced_memory()[1] - base) / 2**20
+    finally:
+        tracemalloc.stop()
+    return {"compile_mb": compile_mb, "run_mb": run_mb, "edges": net.n_edges,
+            "nodes_x_batch": net.n_nodes * x.shape[0]}
 
 
 # ----------------------------------------------------------------------------- reports
@@ -870,6 +932,15 @@ def check_aims(outs) -> list:
             for key, label in (("forward", "forward"), ("fwd_bwd", "fwd+bwd")):
                 m = 1.0 / res["dense_mlp"][f"ratio_{key}"]
                 aims.append((f"{name}: plan / dense MLP, {label} <= 1.2", m, m <= 1.2))
+        if out.get("spec", {}).get("kind") == "dense":
+            for ref, label, bound in (("naive_levels", "naive level plan", 0.6),
+                                      ("torch", "torch level plan", 0.5)):
+                for key, what in (("forward", "forward"), ("fwd_bwd", "fwd+bwd")):
+                    if ref in res:
+                        m = 1.0 / res[ref][f"ratio_{key}"]
+                        aims.append((f"{name}: plan / {label}, {what} <= {bound}", m,
+                                     m <= bound))
+            continue
         if not name.startswith("dag"):
             continue
         if "torch" in res:
@@ -884,6 +955,25 @@ def check_aims(outs) -> list:
                 m = res["node_loop"][f"ratio_{key}"]
                 aims.append((f"{name}: node loop / plan, {label} >= 2", m, m >= 2.0))
     return aims
+
+
+def _calibrate(args) -> int:
+    """``--calibrate OUT``: measure the cost constants (median of 5), write and print them."""
+    from graphnet.graph._calibrate import measure
+    from graphnet.graph._cost import DEFAULTS
+
+    runs = [measure(quick=args.quick, batch=args.batch, seed=args.seed, threads=1)
+            for _ in range(1 if args.quick else 5)]
+    consts = {k: float(np.median([r[k] for r in runs])) for k in runs[0]}
+    print("cost model constants (ns; median of %d calibrations, 1 BLAS thread):" % len(runs))
+    for k, v in consts.items():
+        print(f"  {k:9s} {v:12.4f}   (shipped default {DEFAULTS[k]:g})")
+    payload = {"constants": consts, "runs": runs,
+               "environment": harness.environment(args.threads)}
+    Path(args.calibrate).write_text(json.dumps(payload, indent=1,
+                                               default=harness.json_default))
+    print(f"written to {args.calibrate}; use it with GRAPHNET_COST_FILE={args.calibrate}")
+    return 0
 
 
 def _parse_args(argv):
@@ -907,6 +997,10 @@ def _parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true",
                    help="smoke run: 1 warm-up, 3 repeats, per-sample on 4 samples")
+    p.add_argument("--calibrate", metavar="OUT", default=None,
+                   help="measure the cost model's constants on this machine, write them to "
+                        "OUT (JSON; GRAPHNET_COST_FILE=OUT makes the plan compiler use "
+                        "them) and stop")
     harness.add_common_options(p)
     args = p.parse_args(argv)
     if args.threads < 1:
@@ -938,6 +1032,8 @@ def main(argv=None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     if args.torch_worker:
         return _torch_worker(*args.torch_worker)
+    if args.calibrate:
+        return _calibrate(args)
     quick = args.quick
     warmup = args.warmup if args.warmup is not None else (1 if quick else 5)
     repeats = args.repeats if args.repeats is not None else (3 if quick else 50)

@@ -45,14 +45,14 @@ def test_node_loop_and_per_sample_match_the_plan(k):
     np.testing.assert_allclose(bg.PerSample(net, w, b).forward(x), y, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("strategy", ["auto", "edge", "gather", "range"])
+@pytest.mark.parametrize("strategy", ["auto", "edge", "gather", "range", "csr"])
 def test_exported_level_program_computes_the_plan(strategy):
     for net in _nets():
         layer = GraphLayer(net, strategy=strategy)
         w, b = layer.params["w"], layer.params["b"]
         spec = bg.export_plan(layer.plan, w, b)
         assert [lv["kind"] for lv in spec["levels"]] == [
-            "range" if k == "range" else "gather" for k in layer.plan.kinds]
+            "range" if k in ("range", "csr") else "gather" for k in layer.plan.kinds]
         x = np.random.default_rng(0).normal(size=(4, net.n_inputs))
         np.testing.assert_allclose(bg.run_export_numpy(spec, x, w, b), layer.output(x),
                                    rtol=0, atol=1e-12)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphnet.graph._csr import CsrLevel, sparse_kernels
 from graphnet.graph._plan import EdgeLevel, GatherLevel, RangeLevel, RangeXLevel, Writes
 
 _step = dataclass(frozen=True, slots=True, eq=False)
@@ -76,6 +77,20 @@ class EdgeFw:
 
     buckets: tuple           # of EdgeFwBucket
     H: np.ndarray
+    acts: tuple
+
+
+@_step
+class CsrFw:
+    """``out = M @ src`` (M: csr, ``m`` rows; src: the first ``n_src`` rows of ``H``)."""
+
+    m: int
+    n_src: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray         # (nnz,) a view of the csr buffer
+    src: np.ndarray          # (n_src, batch)
+    out: np.ndarray          # (m, batch)
     acts: tuple
 
 
@@ -158,6 +173,34 @@ class EdgeBw:
     dprev: np.ndarray        # dE/dH written by the scatters
 
 
+@_step
+class CsrGrad:
+    """``G = dz @ srcT``; the csr gradient entries ``gcsr (+)= G.flat[idx]``."""
+
+    dz: np.ndarray           # (rows, batch)
+    srcT: np.ndarray         # (batch, cols)
+    G: np.ndarray            # (rows, cols), scratch
+    idx: np.ndarray
+    gcsr: np.ndarray         # (n,) a view of the gradient buffer
+
+
+@_step
+class CsrBw:
+    """``dsrc += M^T @ dz`` (the transpose of the forward product); ``grad``: the weight
+    gradient of the level itself (recurrent), or None (feedforward: a CsrGrad per group,
+    run after the sweep)."""
+
+    dz: np.ndarray
+    dacts: tuple
+    m: int
+    n_src: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    dsrc: np.ndarray         # (n_src, batch)
+    grad: CsrGrad | None
+
+
 _NO_WRITES = Writes(False, False)
 
 
@@ -184,11 +227,18 @@ class Workspace:
         n_ell = len(prog.ell_param)
         self.blocks = np.zeros(prog.n_block, dtype=dt)
         self.ellw = np.zeros(n_ell, dtype=dt)
-        self.gall = np.zeros(prog.n_block + n_ell, dtype=dt)
+        n_csr = len(prog.csr_param)
+        self.gall = np.zeros(prog.n_block + n_ell + n_csr, dtype=dt)
         self.gblocks = self.gall[:prog.n_block]                 # dE/d(block entries)
-        self.gellw = self.gall[prog.n_block:]                   # dE/d(ELL entries)
+        self.gellw = self.gall[prog.n_block:prog.n_block + n_ell]   # dE/d(ELL entries)
+        self.gcsr = self.gall[prog.n_block + n_ell:]            # dE/d(csr entries)
+        self.csrw = np.zeros(n_csr, dtype=dt)
         self.bwts = np.zeros(len(prog.bw_pos), dtype=dt)
         self.ones = np.ones(B, dtype=dt)
+        csr = [lv for lv in prog.levels if isinstance(lv, CsrLevel)]
+        areas = [(g.q - g.p) * (g.c1 - g.c0) for g in prog.csr_groups]
+        areas += [(lv.z - lv.a) * (R - lv.c0) for lv in csr] if recurrent else []
+        self.G = np.zeros(max(areas, default=0), dtype=dt)      # scratch of the csr grads
         if recurrent:
             self.Hs = np.zeros((T + 1, R, B), dtype=dt)       # H_0 .. H_T
             self.Hs[:, prog.one_rows] = 1
@@ -214,6 +264,8 @@ class Workspace:
                        for lv, wr in zip(prog.levels, prog.writes)]
             self.dH_zero = [self.dH[a:z] for a, z in prog.zero_runs]
             self.dx_view = self.dH[:nin]
+            self.csr_grads = [self._csr_grad(self.dH[g.p:g.q], self.H[g.c0:g.c1].T, g.idx,
+                                             g.off, g.stop) for g in prog.csr_groups]
             self.dout_view = self.dH[prog.out_slice] if prog.out_slice is not None else None
         self.saved = [None] * len(self.fw)
         self.out_view = last[prog.out_slice] if prog.out_slice is not None else None
@@ -224,7 +276,7 @@ class Workspace:
         self.gen += 1
         for fill in self.prog.fills:                         # scatter w, b into the tables
             vals = w if fill.source == "w" else b
-            table = self.blocks if fill.table == "block" else self.ellw
+            table = {"block": self.blocks, "ell": self.ellw, "csr": self.csrw}[fill.table]
             table[fill.pos] = vals if fill.idx is None else vals[fill.idx]
         if self.x_view is not None:
             self.x_view[...] = x.T                            # (n_inputs, batch) rows of H
@@ -255,11 +307,12 @@ class Workspace:
                 self.dH[prog.out_rows] = delta.T
             dx = np.zeros((B, nin), dtype=self.dt) if input_grad else None
             run_backward(zip(reversed(self.bw), reversed(self.saved)), x, dx, False)
+            for g in self.csr_grads:                          # after the sweep: dz all known
+                _run_csr_grad(g, False)
             if prog.x_rows and input_grad:
                 dx += self.dx_view.T
         else:
-            self.gblocks.fill(0)
-            self.gellw.fill(0)
+            self.gall.fill(0)
             self.dx.fill(0)
             self.dcur_T.fill(0)
             self.dcur_T[prog.out_rows] = delta.T
@@ -271,6 +324,11 @@ class Workspace:
                     self.dx += dprev[:nin]                    # the inputs are read every step
             dx = self.dx.T.copy() if input_grad else None
         return dx, self.gall[prog.grad_pos_w], self.gall[prog.grad_pos_b]
+
+    def _csr_grad(self, dz, srcT, idx, off, stop) -> CsrGrad:
+        """The gradient step of csr entries ``off .. stop - 1`` from ``dz @ srcT``."""
+        G = self.G[:dz.shape[0] * srcT.shape[1]].reshape(dz.shape[0], srcT.shape[1])
+        return CsrGrad(dz=dz, srcT=srcT, G=G, idx=idx, gcsr=self.gcsr[off:stop])
 
     def _block(self, buf, off: int, m: int, cols: int) -> np.ndarray:
         """The (m, cols) view of a block at ``off`` in ``buf`` (blocks or their gradients)."""
@@ -291,6 +349,10 @@ class Workspace:
                             block_h=self._block(self.blocks, lv.block + m * ni, m, n_h),
                             rest=None if n_h == 1 else Hin[lv.r0 + ni:lv.r1],
                             out=Hout[a:z], acts=acts)
+        if isinstance(lv, CsrLevel):
+            return CsrFw(m=m, n_src=lv.n_src, indptr=lv.indptr, indices=lv.indices,
+                         data=self.csrw[lv.off:lv.off + lv.nnz], src=Hin[:lv.n_src],
+                         out=Hout[a:z], acts=acts)
         if isinstance(lv, GatherLevel):
             return GatherFw(block=self._block(self.blocks, lv.block, m, lv.cols),
                             sources=lv.sources, H=Hin, out=Hout[a:z], acts=acts)
@@ -331,6 +393,15 @@ class Workspace:
                             cols_x=slice(r0, r0 + ni),
                             block_x=self._block(self.blocks, lv.block, m, ni),
                             write_x=writes.x, **rest)
+        if isinstance(lv, CsrLevel):
+            grad = None
+            if self.recurrent:
+                rows = np.repeat(np.arange(m), np.diff(lv.indptr))
+                idx = rows * (self.prog.n_rows - lv.c0) + lv.indices - lv.c0
+                grad = self._csr_grad(dz, Hin[lv.c0:].T, idx, lv.off, lv.off + lv.nnz)
+            return CsrBw(dz=dz, dacts=dacts, m=m, n_src=lv.n_src, indptr=lv.indptr,
+                         indices=lv.indices, data=self.csrw[lv.off:lv.off + lv.nnz],
+                         dsrc=dprev[:lv.n_src], grad=grad)
         if isinstance(lv, GatherLevel):
             return GatherBw(dz=dz, dacts=dacts,
                             gblock=self._block(self.gblocks, lv.block, m, lv.cols),
@@ -399,6 +470,10 @@ def run_forward(fw, saved, x):
                 out += st.block_h                             # + b
             else:
                 out += st.block_h @ st.rest
+        elif kind is CsrFw:
+            st.out.fill(0)                                    # M @ H[:n_src], M sparse
+            sparse_kernels()[0](st.m, st.n_src, st.out.shape[1], st.indptr, st.indices,
+                                st.data, st.src, st.out)
         elif kind is GatherFw:
             Hs = st.H[st.sources]                             # (|S|, batch)
             np.matmul(st.block, Hs, out=st.out)
@@ -451,6 +526,11 @@ def run_backward(bw, x, dx, acc):
                     np.matmul(st.blockT_h, dz, out=st.dsrc_h)
                 else:
                     np.add(st.dsrc_h, st.blockT_h @ dz, out=st.dsrc_h)
+        elif kind is CsrBw:                                   # dE/dH[:n_src] += M^T @ dz
+            sparse_kernels()[1](st.n_src, st.m, dz.shape[1], st.indptr, st.indices, st.data,
+                                dz, st.dsrc)
+            if st.grad is not None:
+                _run_csr_grad(st.grad, acc)
         elif kind is GatherBw:
             np.matmul(dz, sv.T, out=st.gblock)
             st.dH[st.sources] += st.blockT @ dz
@@ -465,3 +545,12 @@ def run_backward(bw, x, dx, acc):
                 # each source: sum over its out-edges in the level of w * dz[dst]
                 dprev[sc.src] += np.matmul(sc.w, dcur[sc.dst].reshape(sc.shape)).reshape(
                     sc.shape_src)
+
+
+def _run_csr_grad(g, acc):
+    """``G = dz @ srcT`` (dense), then the csr entries' gradients picked from it."""
+    np.matmul(g.dz, g.srcT, out=g.G)                          # dE/dM[i, j] = dz[i] . H[j]
+    if acc:
+        np.add(g.gcsr, g.G.reshape(-1)[g.idx], out=g.gcsr)
+    else:
+        np.take(g.G.reshape(-1), g.idx, out=g.gcsr)

@@ -14,6 +14,10 @@ Used by :mod:`graphnet.graph.execute`; the kernels that run a program are in
     bucketed by in-degree), ``H[src]`` gathered, multiplied by the weights and summed
     per destination with one batched product per bucket; backward scatters with the
     same layout grouped by source. Work ~ number of edges (sparse, wide levels).
+``csr`` (:class:`~graphnet.graph._csr.CsrLevel`)
+    a sparse (CSR) times dense product ``M @ H[:n_src]``, backward its transpose, work ~
+    number of edges at compiled-loop speed; the weight gradients of consecutive csr
+    levels come from one wide dense product (dense-ish DAGs: many sources per node).
 
 Layout. The values live in a node-major array ``H`` of shape ``(rows, batch)``: the inputs,
 a row holding the constant 1, then (feedforward) each level followed by its own constant
@@ -31,15 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphnet.errors import InputError, InputTypeError
 from graphnet.graph._cost import buckets, choose_form
+from graphnet.graph._csr import CsrLevel, build_csr_level, group_csr_levels
+from graphnet.graph._plancheck import FORMS, STRATEGIES, check_params, check_strategy
 
 __all__ = ["STRATEGIES", "FORMS", "check_strategy", "check_params", "ACT_CODES", "ActRun",
            "RangeLevel", "RangeXLevel", "GatherLevel", "EdgeBucket", "SourceBucket", "EdgeLevel",
            "Writes", "Fill", "Program", "compile_program"]
 
-STRATEGIES = ("auto", "dense", "edge", "range", "gather")
-FORMS = ("range", "gather", "edge")
 
 #: The activation code of each activation name, as the kernels read it.
 ACT_CODES = {"identity": 0, "tanh": 1, "sigmoid": 2, "relu": 3}
@@ -183,7 +186,7 @@ class Writes:
 class Fill:
     """Scatter a parameter vector into a table: ``table[pos] = vals`` (or ``vals[idx]``).
 
-    ``table``: ``"block"`` or ``"ell"``; ``source``: ``"w"`` (edge weights) or ``"b"``
+    ``table``: ``"block"``, ``"ell"`` or ``"csr"``; ``source``: ``"w"`` (edge weights) or ``"b"``
     (biases); ``idx`` None when the values go in whole, in order.
     """
 
@@ -198,7 +201,8 @@ class Program:
     """A compiled plan: the level records and the index maps of the parameters."""
 
     levels: tuple               # one record per level, forward order
-    kinds: tuple                # "range", "gather" or "edge" per level (recurrent: "dense")
+    kinds: tuple                # "range", "gather", "edge" or "csr" per level (recurrent:
+                                # "dense" for a range)
     n_rows: int                 # rows of H
     rows: np.ndarray            # (n_nodes,) the row of each node
     one_rows: np.ndarray        # the constant-1 rows
@@ -210,52 +214,15 @@ class Program:
     block_param: np.ndarray
     ell_param: np.ndarray       # parameter of each edge-list entry (pads and a trailing
                                 # entry: the always-0 parameter)
+    csr_param: np.ndarray       # parameter of each csr entry
+    csr_groups: tuple           # of CsrGroup: the csr weight gradients (feedforward)
     bw_pos: np.ndarray          # forward edge-list entry of each backward entry
     grad_pos_w: np.ndarray      # where each edge weight's gradient sits in the
-    grad_pos_b: np.ndarray      # (block, edge-list) gradient buffer; and each bias's
+    grad_pos_b: np.ndarray      # (block, edge-list, csr) gradient buffer; and each bias's
     fills: tuple                # of Fill: the parameter vectors into the tables
     n_terms: int                # multiply-adds per sample of one forward step
     writes: tuple | None        # Writes per level (feedforward); None (recurrent)
     zero_runs: list             # row ranges of dH that backward zeros first
-
-
-def check_strategy(net, strategy, where):
-    """``strategy`` checked (a sequence becomes a tuple); InputError / InputTypeError if bad."""
-    if isinstance(strategy, str):
-        if strategy not in STRATEGIES:
-            raise InputError(f"{where}: strategy must be one of {STRATEGIES} or a "
-                             f"sequence of {FORMS} (one per level), got {strategy!r}")
-    elif isinstance(strategy, (list, tuple)):
-        strategy = tuple(strategy)
-        bad = [f for f in strategy if not (isinstance(f, str) and f in FORMS)]
-        if bad:
-            raise InputError(f"{where}: a per-level strategy must name one of {FORMS} "
-                             f"per level, got {bad[0]!r}")
-        n_levels = 1 if net.mode == "recurrent" else len(net.levels())
-        if len(strategy) != n_levels:
-            raise InputError(f"{where}: a per-level strategy needs one entry per level "
-                             f"({n_levels}), got {len(strategy)}")
-    else:
-        raise InputTypeError(f"{where}: strategy must be a str or a sequence of str, "
-                             f"got {type(strategy).__name__}")
-    return strategy
-
-
-def check_params(w, b, n_w: int, n_b: int, where):
-    """``(w, b)`` if both are float32/float64 vectors of one dtype and of sizes n_w, n_b."""
-    if w is None or b is None:
-        raise InputError(f"{where}: pass both w and b, or neither (the network's own)")
-    for name, arr, size in (("w", w, n_w), ("b", b, n_b)):
-        if not isinstance(arr, np.ndarray) or arr.dtype.type not in (np.float32, np.float64):
-            got = f"dtype {arr.dtype}" if isinstance(arr, np.ndarray) else type(arr).__name__
-            raise InputTypeError(f"{where}: {name} must be a float32 or float64 ndarray, "
-                                 f"got {got}")
-        if arr.shape != (size,):
-            raise InputError(f"{where}: {name} must have shape ({size},), got {arr.shape}")
-    if w.dtype != b.dtype:
-        raise InputTypeError(f"{where}: w and b must share a dtype, got {w.dtype} and "
-                             f"{b.dtype}")
-    return w, b
 
 
 # ----------------------------------------------------------------------------------------
@@ -286,6 +253,7 @@ class _Builder:
         self.n_block = 0
         self.fidx = []                   # ELL forward entry -> parameter index (pads: zero)
         self.bwpos = []                  # ELL backward entry -> ELL forward entry (pads: -1)
+        self.cidx = []                   # csr entry -> parameter index
 
     def add_block(self, m: int, cols: int, entries) -> int:
         """Reserve an m x cols block; entries are (row, col, parameter index)."""
@@ -394,7 +362,7 @@ def _compile_level(b, nodes, a, row_of, in_lists, bparam, codes, close, one, n_r
             gather_cols = src_rows.size + 1
         else:
             r0, r1 = one, one + 1
-    choice = choose_form(form, m, r1 - r0, gather_cols, fw_deg, bw_deg)
+    choice = choose_form(form, m, r1 - r0, gather_cols, fw_deg, bw_deg, grad_cols=r1 - r0)
 
     if choice == "edge":
         return _compile_edge_level(b, nodes, a, row_of, in_lists, bparam, codes, one), "edge"
@@ -402,6 +370,11 @@ def _compile_level(b, nodes, a, row_of, in_lists, bparam, codes, close, one, n_r
     members = nodes[np.lexsort((nodes, codes[nodes]))]
     row_of[members] = a + np.arange(m)
     acts = _runs(codes[members], a)
+    if choice == "csr":          # the bias: an entry at the constant row before the level
+        lv, params = build_csr_level(a, members, row_of, in_lists, bparam,
+                                     one if recurrent else a - 1, len(b.cidx), acts)
+        b.cidx.extend(params.tolist())
+        return lv, "csr"
     if choice == "gather":
         S = np.concatenate([[one], src_rows]).astype(np.intp)
         col_of = {int(r): c for c, r in enumerate(S)}
@@ -432,6 +405,8 @@ def _reads_input_rows(level, n_inputs: int) -> bool:
         return bool((level.sources < n_inputs).any())
     if isinstance(level, EdgeLevel):
         return any((bk.src < n_inputs).any() for bk in level.fw)
+    if isinstance(level, CsrLevel):
+        return level.c0 < n_inputs
     return False
 
 
@@ -470,6 +445,8 @@ def _plan_writes(levels, n_rows, n_inputs, out_rows, x_rows):
                 touch(slice(r0 + ni, r1))
         elif isinstance(lv, GatherLevel):
             touch(lv.sources)
+        elif isinstance(lv, CsrLevel):
+            touch(np.unique(lv.indices))
         else:
             for bk in lv.bw:
                 touch(bk.src)
@@ -555,16 +532,19 @@ def compile_program(net, src, dst, bias_nodes, levels, forms) -> Program:
     real = fidx != b.zero
     fpos_real = np.flatnonzero(real)
     fidx_real = fidx[real]
+    cidx = np.array(b.cidx, dtype=np.intp)
     bwpos = np.array(b.bwpos, dtype=np.intp)
     bwpos[bwpos < 0] = len(fidx) - 1
     gpos = np.full(n_params + 1, -1, dtype=np.intp)          # parameter -> gradient entry
     gpos[bpidx] = bpos
     gpos[fidx_real] = b.n_block + fpos_real
+    gpos[cidx] = b.n_block + len(fidx) + np.arange(len(cidx))
     assert (gpos[:-1] >= 0).all()
     # forward fills: parameter -> its one slot in the block or ELL tables, as at most
     # four scatters (a plain scatter when every edge, or every bias, is in one table)
     fills = []
-    for table, pos_all, idx_all in (("block", bpos, bpidx), ("ell", fpos_real, fidx_real)):
+    for table, pos_all, idx_all in (("block", bpos, bpidx), ("ell", fpos_real, fidx_real),
+                                    ("csr", np.arange(len(cidx)), cidx)):
         for source, lo, hi in (("w", 0, E), ("b", E, E + n_non)):
             sel = (idx_all >= lo) & (idx_all < hi)
             if not sel.any():
@@ -581,6 +561,9 @@ def compile_program(net, src, dst, bias_nodes, levels, forms) -> Program:
     return Program(levels=records, kinds=tuple(kinds), n_rows=n_rows, rows=row_of,
                    one_rows=np.array(one_rows, dtype=np.intp), out_rows=out_rows,
                    out_slice=out_slice, x_rows=x_rows, n_block=b.n_block, block_pos=bpos,
-                   block_param=bpidx, ell_param=fidx, bw_pos=bwpos, grad_pos_w=gpos[:E],
-                   grad_pos_b=gpos[E:-1], fills=tuple(fills),
-                   n_terms=b.n_block + len(fidx) - 1, writes=writes, zero_runs=zero_runs)
+                   block_param=bpidx, ell_param=fidx, csr_param=cidx,
+                   csr_groups=() if recurrent else group_csr_levels(
+                       [lv if isinstance(lv, CsrLevel) else None for lv in records]),
+                   bw_pos=bwpos, grad_pos_w=gpos[:E], grad_pos_b=gpos[E:-1],
+                   fills=tuple(fills), n_terms=b.n_block + len(fidx) - 1 + len(cidx),
+                   writes=writes, zero_runs=zero_runs)

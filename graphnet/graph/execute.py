@@ -12,12 +12,13 @@ data column ``k`` feeds node ``net.inputs[k]``; output column ``k`` is the raw v
 Feedforward mode
     The non-input nodes are grouped by depth (``net.levels()``); each level ``L`` is
     ``H[L] = act(sum over the in-edges of L + b[L])`` and backward runs the levels in
-    reverse. Each level is compiled to one of three equivalent forms, chosen by a cost
+    reverse. Each level is compiled to one of four equivalent forms, chosen by a cost
     model from the level's shape (``strategy="auto"``; :mod:`graphnet.graph._plan` has the
     details): ``range``, a dense block product over a contiguous range of rows (a layered
     MLP's levels are exactly this); ``gather``, a dense block over gathered source rows
     (deep graphs with a few nodes per level); ``edge``, an edge list (ELLPACK) whose work
-    is ~ the number of edges (sparse, wide levels).
+    is ~ the number of edges (sparse, wide levels); ``csr``, a sparse (scipy CSR) times
+    dense product, work ~ the edges at compiled speed (dense-ish DAGs).
 
     Gradients exist only for existing edges: the weight parameter is the vector of edge
     weights, in ``net.edges()`` order; training never creates an edge. A fixed edge
@@ -29,7 +30,7 @@ Recurrent mode
     at the data: ``H_0`` = inputs placed, others 0; ``H_{t+1}[non-inputs] =
     act(H_t @ W + b)[non-inputs]``; the outputs are ``H_T[outputs]``. Backward is
     backpropagation through time over the cached ``H_0 .. H_T``. One step is a dense
-    product or the edge-list form, whichever the cost model finds cheaper.
+    product, the edge-list or the csr form, whichever the cost model finds cheaper.
 
 Nodes that no input reaches still compute (``act(b)`` in feedforward mode); the plan
 records ``unreachable``, ``dead_ends``, ``sinks`` and ``cycles`` so callers can report them.
@@ -91,12 +92,12 @@ class Plan:
     levels : list of ndarray of int
         Feedforward: ``net.levels()``; recurrent: one level, all non-input nodes.
     kinds : tuple of str
-        The compiled form of each level: ``"range"``, ``"gather"`` or ``"edge"``
-        (recurrent: ``"dense"`` or ``"edge"``).
+        The compiled form of each level: ``"range"``, ``"gather"``, ``"edge"`` or
+        ``"csr"`` (recurrent: ``"dense"``, ``"edge"`` or ``"csr"``).
     n_terms : int
         Multiply-adds per sample of one forward step: dense block entries (explicit
-        zeros included) plus edge-list entries (padding included). A measure of work
-        that stays proportional to ``n_edges + n_nodes`` for sparse, deep graphs.
+        zeros included), edge-list entries (padding included) and csr entries. A measure
+        of work that stays proportional to ``n_edges + n_nodes`` for sparse, deep graphs.
     rows : ndarray of int, shape (n_nodes,)
         The row of each node in the node-major value array (the other rows hold the
         constant 1 that multiplies the biases).
@@ -370,13 +371,13 @@ def compile_plan(net, *, steps=5, strategy="auto") -> Plan:
     steps : int >= 1
         ``T``, the number of synchronous updates in recurrent mode (ignored in
         feedforward mode).
-    strategy : {"auto", "dense", "edge", "range", "gather"} or sequence of str
+    strategy : {"auto", "dense", "edge", "range", "gather", "csr"} or sequence of str
         How each level is computed: ``auto`` picks per level by a cost model (block
         density, shape, number of calls); ``dense`` the cheaper block product (range or
-        gathered sources); ``edge``, ``range``, ``gather`` force that form (a level with
-        no sources, and the recurrent step, have no gather form: they use a range). A
-        sequence gives one of ``range``, ``gather``, ``edge`` per level (recurrent: one
-        entry). Every choice computes the same function; it only changes the speed.
+        gathered sources); ``edge``, ``range``, ``gather``, ``csr`` force that form (a
+        level with no sources, and the recurrent step, have no gather form: they use a
+        range). A sequence gives one form per level (recurrent: one entry). Every choice
+        computes the same function; it only changes the speed.
 
     Returns
     -------
