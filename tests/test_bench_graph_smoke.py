@@ -115,3 +115,55 @@ def test_time_calls_and_bad_arguments():
         bg.time_calls(lambda: None, repeats=0)
     with pytest.raises(SystemExit):
         bg.main(["--cases", "dag7"])
+
+
+# ------------------------------------------------------------------ the dense-ish DAG (issue 12)
+
+
+def test_dense_dag_follows_the_issue_and_the_naive_level_plan_matches_the_plan():
+    net = bg.naive_levels.dense_dag(200, seed=0)
+    W = net.matrix()
+    assert net.n_inputs == 64 and net.n_outputs == 10 and net.n_nodes == 264
+    assert list(net.outputs) == list(range(254, 264))
+    fan_in = (W[:, 64:] != 0).sum(axis=0)
+    assert fan_in.min() >= 1
+    share = fan_in / np.arange(64, 264)                        # p_j ~ U(0.10, 0.20)
+    assert 0.13 < share.mean() < 0.17 and share.max() < 0.3
+    assert set(net.activations[64:]) == {"tanh"}
+    layer = GraphLayer(net)
+    w, b = layer.params["w"], layer.params["b"]
+    rng = np.random.default_rng(0)
+    x, delta = rng.normal(size=(5, 64)), rng.normal(size=(5, 10))
+    naive = bg.naive_levels.NaiveLevels(net, w, b)
+    np.testing.assert_allclose(naive.forward(x), layer.output(x), rtol=0, atol=1e-12)
+    for got, want in zip(naive.backward(delta), (layer.backpropagate(delta),
+                                                 layer.grads["w"], layer.grads["b"])):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+
+
+def test_dense_case_toy_size_reports_naive_levels_memory_and_aims(monkeypatch):
+    monkeypatch.setattr(bg, "torch_available", lambda: False)
+    case = bg.make_case("dense_toy", {"kind": "dense", "n": 60}, batch=8, dtype=np.float64)
+    lines = []
+    out = bg.bench_case(case, impls=bg._IMPLS, warmup=0, repeats=1, rounds=1,
+                        log=lines.append)
+    assert [r["impl"] for r in out["results"]] == ["plan", "naive_levels"]
+    assert out["checks"]["naive_levels"] < 1e-12
+    assert set(out["skipped"]) == {"node_loop", "per_sample", "torch"}
+    mem = out["memory"]
+    assert mem["compile_mb"] > 0 and mem["run_mb"] > 0 and mem["edges"] == case["net"].n_edges
+    assert any("peak memory" in line for line in lines)
+    aims = [a for a, _, _ in bg.check_aims([out])]
+    assert aims == ["dense_toy: plan / naive level plan, forward <= 0.6",
+                    "dense_toy: plan / naive level plan, fwd+bwd <= 0.6"]
+    assert "csr" in out["kinds"]
+
+
+def test_calibrate_writes_the_cost_constants(tmp_path, capsys):
+    path = tmp_path / "cost.json"
+    assert bg.main(["--calibrate", str(path), "--quick"]) == 0
+    data = json.loads(path.read_text())
+    from graphnet.graph._cost import DEFAULTS
+    assert sorted(data["constants"]) == sorted(DEFAULTS)
+    assert all(v > 0 for v in data["constants"].values())
+    assert "GRAPHNET_COST_FILE" in capsys.readouterr().out
