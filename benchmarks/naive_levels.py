@@ -24,8 +24,11 @@ from graphnet.rng import make_rng
 __all__ = ["dense_dag", "NaiveLevels"]
 
 
-def dense_dag(n, *, seed=0, n_inputs=64, n_outputs=10, p=(0.10, 0.20)):
+def dense_dag(n, *, seed=0, n_inputs=64, n_outputs=10, p=(0.10, 0.20), activation="tanh"):
     """The dense-ish random DAG: ``n`` computed nodes after ``n_inputs`` inputs (see above).
+
+    ``p``: the range of p_j; ``activation``: of every non-input node (a str, or one per
+    node as :meth:`GraphNetwork.from_matrix` takes it).
 
     Examples
     --------
@@ -48,7 +51,7 @@ def dense_dag(n, *, seed=0, n_inputs=64, n_outputs=10, p=(0.10, 0.20)):
         b[j] = rng.normal(0.0, 0.1)
     return GraphNetwork.from_matrix(W, inputs=np.arange(n_inputs),
                                     outputs=np.arange(total - n_outputs, total), biases=b,
-                                    activation="tanh", output_activation="tanh")
+                                    activation=activation, output_activation=activation)
 
 
 class NaiveLevels:

@@ -10,7 +10,6 @@ measured cost constants.
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -25,25 +24,18 @@ from graphnet.graph.network import GraphNetwork
 from graphnet.graph.reference import reference_backward, reference_forward
 from graphnet.train import fit
 
+from conftest import load_benchmark
+
+naive_levels = load_benchmark("naive_levels")
+
 ACTS = ["tanh", "sigmoid", "relu", "identity"]
 
 
 def dense_ish(n, seed, *, n_in=6, n_out=3, p=(0.10, 0.20), mixed=True):
     """n computed nodes after n_in inputs; node j reads each earlier node with prob p_j."""
-    rng = np.random.default_rng(seed)
-    total = n_in + n
-    W = np.zeros((total, total))
-    for j in range(n_in, total):
-        pick = rng.random(j) < rng.uniform(*p)
-        if not pick.any():
-            pick[rng.integers(j)] = True
-        src = np.flatnonzero(pick)
-        W[src, j] = rng.normal(0.0, 1.0, src.size) / math.sqrt(src.size)
-    b = np.where(np.arange(total) < n_in, 0.0, rng.normal(0.0, 0.1, total))
-    acts = list(rng.choice(ACTS, total)) if mixed else "tanh"
-    return GraphNetwork.from_matrix(W, inputs=np.arange(n_in),
-                                    outputs=np.arange(total - n_out, total), biases=b,
-                                    activation=acts, output_activation=acts)
+    acts = list(np.random.default_rng(seed).choice(ACTS, n_in + n)) if mixed else "tanh"
+    return naive_levels.dense_dag(n, seed=seed, n_inputs=n_in, n_outputs=n_out, p=p,
+                                  activation=acts)
 
 
 def nets():
