@@ -37,6 +37,7 @@ DEFAULTS = {"call": 1200.0, "mm": 0.0194, "read": 0.115, "mm_wide": 0.0215, "gat
             "bmm": 0.0636, "ew": 0.0917, "csr": 0.146, "csr_call": 1020.0}
 
 _loaded = None
+_CSR_MARGIN = 0.8
 
 
 def constants() -> dict:
@@ -143,7 +144,7 @@ def choose_form(form: str, m: int, range_cols: int, gather_cols, fw_deg, bw_deg,
     choice = min(costs, key=costs.get)
     if form == "auto":
         costs["edge"] = ell_cost(fw_deg, bw_deg)
-        if grad_cols is not None:
-            costs["csr"] = csr_cost(m, int(np.sum(fw_deg)), grad_cols)
+        if grad_cols is not None:   # csr must win clearly: its estimate is the least sure
+            costs["csr"] = csr_cost(m, int(np.sum(fw_deg)), grad_cols) / _CSR_MARGIN
         choice = min(costs, key=costs.get)
     return choice

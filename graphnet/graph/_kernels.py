@@ -186,9 +186,9 @@ class CsrGrad:
 
 @_step
 class CsrBw:
-    """``dsrc += M^T @ dz`` (the transpose of the forward product); ``grad``: the weight
-    gradient of the level itself (recurrent), or None (feedforward: a CsrGrad per group,
-    run after the sweep)."""
+    """``dsrc += M^T @ dz`` (the transpose of the forward product); then ``grad``, the weight
+    gradient of the level itself (recurrent), or (feedforward) of the group of levels
+    this level opens (None if it opens none), while its rows are still in cache."""
 
     dz: np.ndarray
     dacts: tuple
@@ -239,6 +239,7 @@ class Workspace:
         areas = [(g.q - g.p) * (g.c1 - g.c0) for g in prog.csr_groups]
         areas += [(lv.z - lv.a) * (R - lv.c0) for lv in csr] if recurrent else []
         self.G = np.zeros(max(areas, default=0), dtype=dt)      # scratch of the csr grads
+        self.groups = {g.p: g for g in prog.csr_groups}         # by their first row
         if recurrent:
             self.Hs = np.zeros((T + 1, R, B), dtype=dt)       # H_0 .. H_T
             self.Hs[:, prog.one_rows] = 1
@@ -264,8 +265,6 @@ class Workspace:
                        for lv, wr in zip(prog.levels, prog.writes)]
             self.dH_zero = [self.dH[a:z] for a, z in prog.zero_runs]
             self.dx_view = self.dH[:nin]
-            self.csr_grads = [self._csr_grad(self.dH[g.p:g.q], self.H[g.c0:g.c1].T, g.idx,
-                                             g.off, g.stop) for g in prog.csr_groups]
             self.dout_view = self.dH[prog.out_slice] if prog.out_slice is not None else None
         self.saved = [None] * len(self.fw)
         self.out_view = last[prog.out_slice] if prog.out_slice is not None else None
@@ -307,8 +306,6 @@ class Workspace:
                 self.dH[prog.out_rows] = delta.T
             dx = np.zeros((B, nin), dtype=self.dt) if input_grad else None
             run_backward(zip(reversed(self.bw), reversed(self.saved)), x, dx, False)
-            for g in self.csr_grads:                          # after the sweep: dz all known
-                _run_csr_grad(g, False)
             if prog.x_rows and input_grad:
                 dx += self.dx_view.T
         else:
@@ -395,6 +392,9 @@ class Workspace:
                             write_x=writes.x, **rest)
         if isinstance(lv, CsrLevel):
             grad = None
+            g = self.groups.get(a)
+            if g is not None:        # the group's first level: its rows' dz are all known
+                grad = self._csr_grad(dprev[g.p:g.q], Hin[g.c0:g.c1].T, g.idx, g.off, g.stop)
             if self.recurrent:
                 rows = np.repeat(np.arange(m), np.diff(lv.indptr))
                 idx = rows * (self.prog.n_rows - lv.c0) + lv.indices - lv.c0
