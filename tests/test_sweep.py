@@ -113,6 +113,10 @@ def test_sweep_end_to_end_writes_points_results_summary_and_figure(done):
     assert "## Final test accuracy per point" in summary
     assert "95 % CI (%)" in summary and "reference (fixed-graph)" in summary
     assert summary.count("| graph | 3 |") == 4
+    # the last column is the final network's edges: pruning at quantile 0.5 shows
+    edges = {line.split(" | ")[3]: int(line.split(" | ")[-1].rstrip(" |"))
+             for line in summary.splitlines() if line.startswith("| p002 |")}
+    assert edges["graph"] < edges["fixed-graph"]
     assert "each value averaged over the other axes per seed first" in summary
     assert (out / "plots" / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -383,16 +383,23 @@ def summary_markdown(sweep: Sweep, metrics: dict, *, figure: bool = True) -> str
 
 
 def results_table(sweep: Sweep, metrics: dict) -> tuple[str, list]:
-    """The Markdown table of summary.md (per point and model) and the tests' notes."""
+    """The Markdown table of summary.md (per point and model) and the tests' notes.
+
+    Columns: the point, its axis values, :func:`graphnet.lab.stats.row_cells` against the
+    point's reference model, and the final network's edges (mean over seeds; ``-`` for a
+    model without a graph).
+    """
     pct = f"{100 * sweep.base['stats']['level']:g} %"
     keys = [a.key for a in sweep.axes]
     head = ["point", *(f"`{k}`" for k in keys), "model", "seeds", "mean (%)", "std (%)",
-            f"{pct} CI (%)", f"vs reference ({pct} CI, points)", "p", "verdict"]
+            f"{pct} CI (%)", f"vs reference ({pct} CI, points)", "p", "verdict", "edges"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     notes = []
     for p in sweep.points:
         st = p.config["stats"]
         ref = st["reference"]
+        edges = {m: [d["edges"] for d in ds if d["edges"] is not None]
+                 for m, ds in final_results(metrics[p.id]).items()}
         for r in compare_models(metrics[p.id], reference=ref, level=st["level"],
                                 test=st["test"], alpha=st["alpha"]):
             cells = row_cells(r)
@@ -401,8 +408,10 @@ def results_table(sweep: Sweep, metrics: dict) -> tuple[str, list]:
             pr = r["paired"]
             if pr is not None and pr.note and pr.note not in notes:
                 notes.append(pr.note)
+            kept = edges.get(r["model"])
             lines.append("| " + " | ".join([p.id, *(value_text(p.values[k]) for k in keys),
-                                             *cells]) + " |")
+                                             *cells, f"{np.mean(kept):.0f}" if kept else "-"])
+                         + " |")
     return "\n".join(lines), notes
 
 
