@@ -86,6 +86,16 @@ def test_a_network_reads_the_first_n_inputs_columns_only():
     assert not np.allclose(pop.forward(X)[:, 1], pop.forward(Y)[:, 1])
 
 
+def test_inputs_anywhere_in_node_order():
+    """Data column j feeds the j-th input node in node order, wherever it sits."""
+    W = np.zeros((5, 5))
+    W[1, 0], W[3, 0], W[0, 4], W[3, 2], W[2, 4] = 0.7, -1.2, 0.9, 0.4, -0.3
+    net = GraphNetwork.from_matrix(W, [1, 3], [4, 2], biases=[0.1, 0, -0.2, 0, 0.3])
+    X = np.random.default_rng(1).normal(size=(4, 3))
+    out = compile_population([GraphNetwork.random(3, 2, 2, 0.8, seed=0), net]).forward(X)
+    np.testing.assert_allclose(out[:, 1], graph_model(net).forward(X[:, :2]), rtol=0, atol=TOL)
+
+
 @pytest.mark.parametrize("max_nodes", [1, 8, 10_000])
 def test_cutting_the_union_changes_nothing(max_nodes):
     nets = _population(5)

@@ -414,7 +414,9 @@ class Population:
         """
         if self.last_output is None or any(g.gw is None for g in self.groups):
             raise InputError("Population.finite_networks: run loss_and_backward first")
-        ok = np.isfinite(self.last_output).all(axis=(0, 2))
+        o = self.last_output
+        ok = np.ones(self.n_networks, bool) if np.isfinite(o).all() else \
+            np.isfinite(o).all(axis=(0, 2))
         for g in self.groups:
             if np.isfinite(g.gw).all() and np.isfinite(g.gb).all():
                 continue
