@@ -18,7 +18,10 @@ A sweep file is an experiment config (any of its keys) plus a ``[sweep]`` table:
 
 An axis is a dotted key into the experiment (a number indexes a list: ``schedule.0`` is
 the first ``[[mutation.schedule]]`` entry) and the list of values it takes; a quoted
-``"train.lr"`` and a bare dotted ``train.lr`` are the same axis. ``grid`` runs every
+``"train.lr"`` and a bare dotted ``train.lr`` are the same axis. A table the experiment
+does not write is made (``"network.front.channels"`` adds a CNN front end); a list index
+must exist. The sweep file's own experiment keys merge into the base table by table; a
+list (``[[mutation.schedule]]``) replaces the base's whole. ``grid`` runs every
 combination (the first axis varies slowest), ``zip`` the k-th values of all axes together
 (the axes must be equally long). Every point runs all the experiment's seeds (or
 ``--seeds``). ``name``, ``out`` and ``seeds`` are not axes. Relative paths of the
