@@ -32,7 +32,8 @@ a fixed ``delta`` = dE/d(outputs) down to the parameter gradients and dE/dx):
     so it runs on fewer samples and its time is scaled linearly to the batch (the table
     says so).
 ``torch``
-    The same level plan in PyTorch (one block product per level over the same source rows
+    (dense-ish cases: the naive level plan above run by torch, in place, backward written
+    out, see :func:`run_torch_naive`.) The same level plan in PyTorch (one block product per level over the same source rows
     the plan chose, autograd for backward; the values kept as one tensor per level, never
     written in place, so autograd stays linear), when torch is installed. It runs in a
     separate process (``python bench_graph.py --torch-worker IN OUT``) with
@@ -531,6 +532,10 @@ def _torch_worker(in_path, out_path) -> int:
     torch = harness.import_torch(cfg["threads"])
     if torch is None:
         return harness.NO_TORCH
+    if cfg.get("mode") == "naive_levels":
+        result, timing = naive_levels.torch_worker(torch, data, cfg, time_calls)
+        harness.write_worker_output(out_path, result, timing)
+        return 0
     tdt = {"float32": torch.float32, "float64": torch.float64}[cfg["dtype"]]
     theta = np.concatenate([data["w"], data["b"]])
     acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
@@ -659,6 +664,24 @@ def run_torch(spec, w, b, x, delta, *, warmup=3, repeats=20, threads=_DEFAULT_TH
     for k, lv in enumerate(spec["levels"]):
         g[lv["param"]] = out[f"g{k}"][lv["rows"], lv["cols"]]
     res.update(y=out["y"], dx=out["dx"], gw=g[:w.size], gb=g[w.size:])
+    return res, ""
+
+
+def run_torch_naive(naive, w, b, x, delta, *, warmup=3, repeats=20, threads=_DEFAULT_THREADS,
+                    wait_idle=0.0, timeout=900.0):
+    """As :func:`run_torch`, for the naive level plan (:class:`naive_levels.NaiveLevels`)
+    run by torch: the dense-ish cases' torch column (an autograd level plan over pieces of
+    ``H``, as :func:`run_torch` builds, copies every earlier row at every level there)."""
+    if not torch_available():
+        return None, "torch is not installed: torch column skipped"
+    cfg = {"mode": "naive_levels", "threads": int(threads), "warmup": int(warmup),
+           "repeats": int(repeats), "wait_idle": float(wait_idle)}
+    out, msg = harness.run_worker(__file__, naive_levels.worker_arrays(naive, x, delta), cfg,
+                                  threads=threads, timeout=timeout, prefix="bench_graph_")
+    if out is None:
+        return None, msg
+    res = out["timing"]
+    res.update(y=out["y"], dx=out["dx"], gw=out["gw"], gb=out["gb"])
     return res, ""
 
 
@@ -830,9 +853,10 @@ def bench_case(case, *, impls=_IMPLS, warmup=3, repeats=20, rounds=5, per_sample
         out["results"].append(r)
 
     if "torch" in impls:
-        spec = export_plan(layer.plan, w, b)
-        res, why = run_torch(spec, w, b, x, delta, warmup=warmup, repeats=repeats,
-                             threads=threads, wait_idle=wait_idle)
+        run = run_torch_naive if densish else run_torch
+        arg = naive_levels.NaiveLevels(net, w, b) if densish else export_plan(layer.plan, w, b)
+        res, why = run(arg, w, b, x, delta, warmup=warmup, repeats=repeats,
+                       threads=threads, wait_idle=wait_idle)
         if res is None:
             out["skipped"]["torch"] = why
             log(f"  torch skipped: {why}")

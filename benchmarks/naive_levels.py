@@ -122,3 +122,59 @@ class NaiveLevels:
             dA[:s] += WT[s:e, :s].T @ dz
         return (dA[:self.n_inputs].T.copy(), gWT[self.e_dst, self.e_src],
                 gb[self.bias_pos])
+
+
+# ------------------------------------------------------------------- the same plan in torch
+
+def worker_arrays(naive, x, delta) -> dict:
+    """What the torch worker needs to run ``naive``'s level plan (see :func:`torch_worker`)."""
+    return {"WT": naive.WT, "b": naive.b, "bounds": np.array(naive.bounds, dtype=np.int64),
+            "out_pos": naive.out_pos, "e_dst": naive.e_dst, "e_src": naive.e_src,
+            "bias_pos": naive.bias_pos, "x": x, "delta": delta}
+
+
+def torch_worker(torch, data, cfg, time_calls) -> tuple:
+    """The naive level plan in torch, in place, backward written out (no autograd).
+
+    ``torch.tanh(torch.addmm(b, WT[s:e, :s], A[:s]))`` per level into one preallocated
+    ``A``, then the transposed products in reverse, under ``torch.inference_mode``: torch's
+    kernels on the very plan :class:`NaiveLevels` runs. Returns (arrays of the check: y,
+    dx, gw, gb; timing dict).
+    """
+    t = {k: torch.from_numpy(np.ascontiguousarray(data[k]))
+         for k in ("WT", "b", "x", "delta", "out_pos", "e_dst", "e_src", "bias_pos")}
+    WT, b, x, delta = t["WT"], t["b"], t["x"], t["delta"]
+    bounds = [tuple(r) for r in data["bounds"].tolist()]
+    nin, n, B = x.shape[1], WT.shape[0], x.shape[0]
+    A = torch.zeros(n, B, dtype=WT.dtype)
+    dA, gWT, gb = torch.zeros_like(A), torch.zeros_like(WT), torch.zeros(n, dtype=WT.dtype)
+
+    def fwd():
+        A[:nin] = x.T
+        for s, e in bounds:
+            torch.tanh(torch.addmm(b[s:e], WT[s:e, :s], A[:s]), out=A[s:e])
+        return A[t["out_pos"]].T
+
+    def bwd():
+        dA.zero_()
+        dA[t["out_pos"]] = delta.T
+        for s, e in reversed(bounds):
+            dz = dA[s:e] * (1 - A[s:e] * A[s:e])              # tanh' = 1 - a^2
+            gWT[s:e, :s] = dz @ A[:s].T
+            gb[s:e] = dz.sum(dim=1)
+            dA[:s].addmm_(WT[s:e, :s].T, dz)
+        return dA[:nin].T, gWT[t["e_dst"], t["e_src"]], gb[t["bias_pos"]]
+
+    with torch.inference_mode():
+        y = fwd().clone()
+        dx, gw, gbias = bwd()
+        result = {"y": y.numpy(), "dx": dx.numpy(), "gw": gw.numpy(), "gb": gbias.numpy()}
+
+        def fwd_bwd():
+            fwd()
+            bwd()
+
+        kw = {"warmup": cfg["warmup"], "repeats": cfg["repeats"], "wait_idle": cfg["wait_idle"]}
+        timing = {"forward": time_calls(fwd, **kw), "fwd_bwd": time_calls(fwd_bwd, **kw),
+                  "torch_version": torch.__version__, "torch_threads": torch.get_num_threads()}
+    return result, timing

@@ -167,3 +167,20 @@ def test_calibrate_writes_the_cost_constants(tmp_path, capsys):
     assert sorted(data["constants"]) == sorted(DEFAULTS)
     assert all(v > 0 for v in data["constants"].values())
     assert "GRAPHNET_COST_FILE" in capsys.readouterr().out
+
+
+@pytest.mark.slow                      # a torch process: a few seconds
+def test_torch_runs_the_naive_level_plan_of_a_dense_case():
+    pytest.importorskip("torch")
+    case = bg.make_case("dense_toy", {"kind": "dense", "n": 30}, batch=4, dtype=np.float64)
+    layer = GraphLayer(case["net"])
+    w, b = layer.params["w"], layer.params["b"]
+    x, delta = case["x"], case["delta"]
+    naive = bg.naive_levels.NaiveLevels(case["net"], w, b)
+    res, why = bg.run_torch_naive(naive, w, b, x, delta, warmup=0, repeats=1, threads=1)
+    assert why == "" and res["fwd_bwd"]["ms_min"] > 0
+    y = layer.output(x)
+    dx = layer.backpropagate(delta)
+    for got, want in ((res["y"], y), (res["dx"], dx), (res["gw"], layer.grads["w"]),
+                      (res["gb"], layer.grads["b"])):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
