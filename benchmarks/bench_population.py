@@ -551,7 +551,8 @@ def main(argv=None) -> int:
 
     Examples
     --------
-    >>> main(["--cases", "nope"])  # doctest: +SKIP
+    >>> _parser().parse_args(["--quick", "--cases", "xor150"]).cases
+    ['xor150']
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     p = _parser()

@@ -24,11 +24,11 @@ import numpy as np
 
 from graphnet._checks import is_int
 from graphnet.core.losses import get_loss
+from graphnet.core.model import Sequential
 from graphnet.core.optim import get_optimizer
 from graphnet.dataprep import check_dataset
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph.execute import GraphLayer, graph_model
-from graphnet.core.model import Sequential
 from graphnet.graph.population import Population, per_network_loss
 from graphnet.rng import make_rng
 
@@ -149,9 +149,8 @@ def evaluate_population(pop, X, y, loss="cross_entropy", *, batch_size=1024) -> 
 def _alone_finite(pop, k, xb, yb, loss) -> bool:
     """Whether network ``k``, run alone on this batch, gives a finite loss, outputs, gradients."""
     net = pop.network(k)
-    layer = GraphLayer(net, steps=pop.steps[k], dtype=pop.dtype)
     model = graph_model(net, steps=pop.steps[k], dtype=pop.dtype) if pop.softmax else \
-        Sequential([layer])
+        Sequential([GraphLayer(net, steps=pop.steps[k], dtype=pop.dtype)])
     value = model.loss_and_backward(xb[:, :net.n_inputs], yb, loss)
     grads = [g for _, g in model.params_and_grads()]
     return bool(np.isfinite(value) and np.isfinite(model.last_output).all()
