@@ -204,6 +204,9 @@ def train_population(pop, X, y, *, loss="cross_entropy", optimizer="adam", lr=1e
     Returns
     -------
     PopulationHistory
+        Unlike ``fit``, divergence raises nothing: a network whose loss, outputs or
+        gradients become non-finite is frozen (``history.diverged``, ``pop.frozen``) and
+        the others train on (see the module docstring).
 
     Raises
     ------
