@@ -165,6 +165,11 @@ def test_resume_after_an_interruption_gives_the_same_results(done, tmp_path):
     before = (out / "results.csv").stat().st_mtime_ns
     third = run_sweep(path, out, progress=False, plots=False, resume=True)
     assert third.already_complete and (out / "results.csv").stat().st_mtime_ns == before
+    assert third.results == again.results and third.table == again.table
+    # a result file removed by hand is written again
+    (out / "summary.md").unlink()
+    fourth = run_sweep(path, out, progress=False, plots=False, resume=True)
+    assert not fourth.already_complete and (out / "summary.md").exists()
 
 
 @pytest.mark.slow

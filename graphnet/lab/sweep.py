@@ -46,9 +46,8 @@ from graphnet.lab.stats import compare_models, interval, row_cells
 from graphnet.lab.summary import final_results
 from graphnet.lab.sweepfile import Sweep, load_sweep, value_text
 
-__all__ = ["run_sweep", "SweepResult", "points_csv", "points_table", "result_rows",
-           "results_csv", "read_results", "results_table", "summary_markdown", "axis_curves",
-           "sweep_out", "RESULT_COLUMNS"]
+__all__ = ["run_sweep", "SweepResult", "points_csv", "points_table", "read_results",
+           "axis_curves", "sweep_out", "RESULT_COLUMNS"]
 
 #: Columns of results.csv around the axes: ``point``, then one per axis, then these.
 RESULT_COLUMNS = ("seed", "model", "round", "test_accuracy", "params", "edges")
@@ -70,9 +69,9 @@ class SweepResult:
     elapsed : float
         Wall time of this call, seconds.
     already_complete : bool
-        A resumed sweep that was complete already: nothing was run or written.
+        A resumed sweep that was complete already: nothing was run, written or drawn.
     table : str
-        The Markdown table of summary.md (per point and model; "" unless written now).
+        The Markdown table of summary.md (per point and model; "" while incomplete).
     """
 
     path: str
@@ -198,9 +197,9 @@ def run_sweep(sweep, out=None, *, workers=1, scheduler=None, resume=False, force
     ...                  '[train]\\nepochs = 1\\n[sweep.axes]\\n"train.lr" = [0.05, 0.1]')
     >>> with tempfile.TemporaryDirectory() as d:
     ...     res = run_sweep(sw, os.path.join(d, "sw"), progress=False, plots=False)
-    ...     names = sorted(os.listdir(res.path))
+    ...     names = " ".join(sorted(os.listdir(res.path)))
     >>> res.complete, len(res.results), names
-    (True, 8, ['.lock', 'base.toml', 'points', 'points.csv', 'results.csv', 'summary.md', 'sweep.json', 'sweep.toml'])
+    (True, 8, '.lock base.toml points points.csv results.csv summary.md sweep.json sweep.toml')
     """
     t0 = time.perf_counter()
     if isinstance(sweep, (str, os.PathLike)):
@@ -215,7 +214,9 @@ def run_sweep(sweep, out=None, *, workers=1, scheduler=None, resume=False, force
     os.makedirs(path, exist_ok=True)
     with RunLock(path), terminate_on_sigterm():
         resuming = _prepare(path, sweep, resume=resume, force=force)
-        was_complete = resuming and (_read_marker(path).get("complete") is True)
+        was_complete = (resuming and _read_marker(path).get("complete") is True
+                        and all(os.path.exists(os.path.join(path, name))
+                                for name in ("results.csv", "summary.md")))
         items = [(p.config, os.path.join(path, ownership.SWEEP_POINTS, p.id), p.id)
                  for p in sweep.points]
         runs = run_many(items, workers=workers, scheduler=scheduler, resume=True,
@@ -225,14 +226,14 @@ def run_sweep(sweep, out=None, *, workers=1, scheduler=None, resume=False, force
         if not complete:
             _write_marker(path, sweep, complete=False)
             return SweepResult(path, False, sweep, [], time.perf_counter() - t0)
-        if was_complete and all(r.already_complete for r in runs):
-            return SweepResult(path, True, sweep, read_results(path), time.perf_counter() - t0,
-                               already_complete=True)
         metrics = {p.id: read_metrics(r.path) for p, r in zip(sweep.points, runs)}
-        results = result_rows(sweep, metrics)
-        atomic_write_text(os.path.join(path, "results.csv"), results_csv(sweep, results))
-        atomic_write_text(os.path.join(path, "summary.md"), summary_markdown(sweep, metrics,
-                                                                          figure=plots))
+        results = _result_rows(sweep, metrics)
+        if was_complete and all(r.already_complete for r in runs):  # nothing to write
+            return SweepResult(path, True, sweep, results, time.perf_counter() - t0,
+                               already_complete=True, table=_results_table(sweep, metrics)[0])
+        atomic_write_text(os.path.join(path, "results.csv"), _results_csv(sweep, results))
+        summary = _summary_markdown(sweep, metrics, figure=plots)
+        atomic_write_text(os.path.join(path, "summary.md"), summary)
         if plots:
             os.makedirs(os.path.join(path, "plots"), exist_ok=True)
             from graphnet.lab.plots.sweep import plot_sweep  # matplotlib only when drawing
@@ -241,7 +242,7 @@ def run_sweep(sweep, out=None, *, workers=1, scheduler=None, resume=False, force
                        title=f"{sweep.name}: final test accuracy", caption=_caption(sweep))
         _write_marker(path, sweep, complete=True)
     return SweepResult(path, True, sweep, results, time.perf_counter() - t0,
-                       table=results_table(sweep, metrics)[0])
+                       table=_results_table(sweep, metrics)[0])
 
 
 # ----------------------------------------------------------------------------- the directory
@@ -313,7 +314,7 @@ def _check_same_sweep(path: str, sweep: Sweep) -> None:
 # ----------------------------------------------------------------------------- results
 
 
-def result_rows(sweep: Sweep, metrics: dict) -> list:
+def _result_rows(sweep: Sweep, metrics: dict) -> list:
     """The rows of results.csv: per point, seed and model, the final round's result.
 
     ``metrics`` maps a point id to its run's metrics rows. Rows are ordered by point, seed,
@@ -333,7 +334,7 @@ def result_rows(sweep: Sweep, metrics: dict) -> list:
     return rows
 
 
-def results_csv(sweep: Sweep, rows) -> str:
+def _results_csv(sweep: Sweep, rows) -> str:
     """results.csv's text: ``point``, the axes (values as JSON), RESULT_COLUMNS."""
     keys = [a.key for a in sweep.axes]
     out = [["point", *keys, *RESULT_COLUMNS]]
@@ -343,12 +344,23 @@ def results_csv(sweep: Sweep, rows) -> str:
 
 
 def read_results(path) -> list:
-    """The rows of a sweep's results.csv as written (strings), one dict per row."""
+    """The rows of a sweep's results.csv as written (strings), one dict per row.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     with open(os.path.join(d, "results.csv"), "w") as fh:
+    ...         _ = fh.write("point,rounds,seed,model,round,test_accuracy,params,edges\\n"
+    ...                      "p000,1,0,mlp,1,0.75,26,\\n")
+    ...     read_results(d)[0]["test_accuracy"]
+    '0.75'
+    """
     with open(os.path.join(os.fspath(path), "results.csv"), encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def summary_markdown(sweep: Sweep, metrics: dict, *, figure: bool = True) -> str:
+def _summary_markdown(sweep: Sweep, metrics: dict, *, figure: bool = True) -> str:
     """summary.md of a sweep: what was swept, and per point and model the statistics.
 
     Per point, :func:`graphnet.lab.stats.compare_models` with the point's ``[stats]``
@@ -369,7 +381,7 @@ def summary_markdown(sweep: Sweep, metrics: dict, *, figure: bool = True) -> str
               f"per-seed results in `results.csv`.", "",
               "| axis | values |", "| --- | --- |"]
     lines += [f"| `{a.key}` | {', '.join(value_text(v) for v in a.values)} |" for a in sweep.axes]
-    table, notes = results_table(sweep, metrics)
+    table, notes = _results_table(sweep, metrics)
     lines += ["", "## Final test accuracy per point", "", table]
     test_name = "a paired t-test" if test == "t" else "the Wilcoxon signed-rank test"
     lines += ["", f"Over the seeds of each point: mean, sample std and the Student-t {pct} "
@@ -382,7 +394,7 @@ def summary_markdown(sweep: Sweep, metrics: dict, *, figure: bool = True) -> str
     return "\n".join(lines)
 
 
-def results_table(sweep: Sweep, metrics: dict) -> tuple[str, list]:
+def _results_table(sweep: Sweep, metrics: dict) -> tuple[str, list]:
     """The Markdown table of summary.md (per point and model) and the tests' notes.
 
     Columns: the point, its axis values, :func:`graphnet.lab.stats.row_cells` against the
@@ -420,7 +432,7 @@ def axis_curves(sweep: Sweep, rows) -> list:
 
     For a grid, each seed's accuracies are first averaged over the points that share the
     value (the other axes); a zip has one point per value. ``rows`` are
-    :func:`result_rows`' (or results.csv's) rows.
+    :func:`_result_rows`' (or results.csv's) rows.
 
     Returns
     -------
@@ -428,6 +440,17 @@ def axis_curves(sweep: Sweep, rows) -> list:
         One per axis: ``axis`` (key), ``labels`` (values as text), ``x`` (the values as
         floats, or None when not all are numbers), ``models`` ``{model: [Interval, ...]}``
         (one per value, from :func:`graphnet.lab.stats.interval`).
+
+    Examples
+    --------
+    >>> from graphnet.lab.sweepfile import parse_sweep
+    >>> sw = parse_sweep('[data]\\ndataset = "xor"\\n[sweep.axes]\\nrounds = [1, 2]\\n'
+    ...                  '"train.lr" = [0.05, 0.1]')
+    >>> rows = [{"point": p.id, "seed": s, "model": "graph", "test_accuracy": 0.5 + 0.1 * k}
+    ...         for k, p in enumerate(sw.points) for s in (0, 1)]
+    >>> by_rounds = axis_curves(sw, rows)[0]
+    >>> by_rounds["labels"], [round(iv.mean, 2) for iv in by_rounds["models"]["graph"]]
+    (['1', '2'], [0.55, 0.75])
     """
     level = sweep.base["stats"]["level"]
     acc = {}  # (point, model, seed) -> accuracy
