@@ -166,9 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "without running")
     r.add_argument("--out", metavar="DIR",
                    help="run directory (default: the config's out, else runs/<name>)")
-    r.add_argument("--workers", type=_positive_int, metavar="K",
-                   help="run the (seed, model) jobs in K processes; same results as 1 "
-                        "(default: min(2, CPUs))")
+    engine = r.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=_positive_int, metavar="K",
+                        help="run the rounds on an embedded Dask cluster of K worker processes "
+                             "(1: in this process, no cluster); same results for any K "
+                             "(default: min(2, CPUs))")
+    engine.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the rounds on a running Dask cluster instead, e.g. "
+                             "tcp://10.0.0.5:8786 (started with `dask scheduler` and "
+                             "`dask worker ADDRESS --nthreads 1`); only this process writes")
     again = r.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true",
                        help="continue an interrupted run from its last completed round")
@@ -453,13 +459,15 @@ def cmd_run(args) -> int:
         cfg = with_overrides(cfg, {"seeds": args.seeds})
     workers = args.workers or default_workers()
     out = args.out or cfg.values.get("out") or os.path.join("runs", cfg.name)
+    where = (f"on the Dask scheduler {args.scheduler}" if args.scheduler
+             else f"{workers} worker(s)")
     print(f"graphnet run: {cfg.name} -> {out}: {len(cfg.seeds)} seeds x {len(cfg.models)} "
           f"models ({', '.join(cfg.models)}), rounds 0..{cfg.rounds}, "
-          f"{cfg['train']['epochs']} epochs per round, {workers} worker(s)", flush=True)
+          f"{cfg['train']['epochs']} epochs per round, {where}", flush=True)
     try:
-        result = run_experiment(cfg, out, workers=workers, resume=args.resume,
-                                force=args.force, progress=args.progress, plots=args.plots,
-                                yes=args.yes)
+        result = run_experiment(cfg, out, workers=workers, scheduler=args.scheduler,
+                                resume=args.resume, force=args.force, progress=args.progress,
+                                plots=args.plots, yes=args.yes)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (lifetime.Terminated)
         _say_how_to_continue(args, out, stop)
         return 143 if isinstance(stop, Terminated) else 130
@@ -483,6 +491,10 @@ def _say_how_to_continue(args, out, stop) -> None:
     words = ["graphnet", args.command, *([args.config] if args.config else []), "--out", str(out)]
     if args.seeds is not None:
         words += ["--seeds", ",".join(map(str, args.seeds))]
+    if getattr(args, "scheduler", None):
+        words += ["--scheduler", args.scheduler]
+    elif getattr(args, "workers", None):
+        words += ["--workers", str(args.workers)]
     if not args.plots:
         words.append("--no-plots")
     if getattr(args, "point_plots", False):  # graphnet sweep

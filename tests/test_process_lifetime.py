@@ -1,7 +1,8 @@
 """Process lifetime of `graphnet run`: no orphaned workers, SIGTERM and Ctrl-C end cleanly.
 
-Real processes: a run with 2 workers is started, and once its workers are writing the
-parent gets SIGKILL, SIGTERM or SIGINT. Every worker must be gone within seconds.
+Real processes: a run with 2 workers (an embedded Dask cluster, whose worker processes are
+the client's children) is started, and once rounds are written the client gets SIGKILL,
+SIGTERM or SIGINT. Every worker must be gone within seconds.
 """
 
 import glob
@@ -67,17 +68,42 @@ def alive(pid):
         return False
 
 
+def worker_processes(pid):
+    """The Dask worker processes a client started (spawned: ``spawn_main`` in their command)."""
+    found = set()
+    for kid in children(pid):
+        try:
+            with open(f"/proc/{kid}/cmdline", "rb") as fh:
+                if b"spawn_main" in fh.read():
+                    found.add(kid)
+        except OSError:
+            pass
+    return found
+
+
 def wait_until_working(proc, out, n_workers=2, timeout=120):
-    """Wait until a round's part file is written and the pool's workers are there."""
+    """Wait until a round's part file is written and the cluster's workers are there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read().decode()
         parts = glob.glob(os.path.join(out, "parts", "*", "*", "round*.json"))
-        workers = children(proc.pid)
+        workers = worker_processes(proc.pid)
         if parts and len(workers) >= n_workers:
             return workers
         time.sleep(0.02)
     pytest.fail("the run did not start its workers")
+
+
+def test_the_workers_are_the_clients_children_and_run_the_rounds(tmp_path):
+    # what the tests below rely on: --workers 2 starts two worker processes under the client
+    cfg = xor_config(tmp_path / "long.toml", rounds=400)
+    proc = start_run(cfg, tmp_path / "run")
+    workers = set()
+    try:
+        workers = wait_until_working(proc, tmp_path / "run")
+        assert len(workers) == 2, workers
+    finally:
+        cleanup(proc, workers)
 
 
 def gone_within(pids, seconds):
@@ -151,8 +177,8 @@ def test_ctrl_c_says_how_to_continue(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)                 # as a terminal sends it: the group
         assert proc.wait(timeout=10) == 130
         err = proc.stderr.read().decode()
-        assert f"interrupted; continue with: graphnet run {cfg} --out {out} --no-plots " \
-               f"--resume" in err, err
+        assert f"interrupted; continue with: graphnet run {cfg} --out {out} --workers 2 " \
+               f"--no-plots --resume" in err, err
         assert "Traceback" not in err, err
         assert gone_within(workers, 5)
     finally:
@@ -182,47 +208,27 @@ def test_a_second_run_on_the_same_directory_is_refused_with_the_pid(tmp_path):
         cleanup(first, workers)
 
 
-_FAILED_JOB_THEN_CTRL_C = """
-import os, signal, sys, threading, time, types
-from graphnet.lab import runner
-
-def fake(job):  # job 0 fails at once; job 1 runs on (its pid in a file)
-    if job.seed == 0:
-        time.sleep(0.3)
-        raise RuntimeError("job 0 failed")
-    with open(sys.argv[1], "w") as fh:
-        fh.write(str(os.getpid()))
-    time.sleep(60)
-
-runner._worker_run = fake  # forked workers inherit it
-jobs = [types.SimpleNamespace(model="mlp", seed=s, key=f"{s}/mlp") for s in (0, 1)]
-threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # while the pool waits
-try:
-    runner._run_pool(jobs, 2, lambda *a, **k: None)
-except BaseException as exc:
-    print("raised", type(exc).__name__, flush=True)
-"""
-
-
-def test_ctrl_c_after_a_failed_job_stops_the_running_ones(tmp_path):
-    # a job's error makes the pool wait for the running jobs; Ctrl-C then must stop them
-    # (they ignore SIGINT) and let the parent exit, not hang until they end
-    pid_file = tmp_path / "worker.pid"
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", _FAILED_JOB_THEN_CTRL_C, str(pid_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
-    worker = set()
+def test_a_failed_job_stops_the_run_and_leaves_no_worker(tmp_path):
+    # one job diverges at once (a huge rate); the others' running rounds are written, the
+    # client reports the failure and exits 2, its cluster closed, and the run resumes
+    cfg = tmp_path / "fail.toml"
+    cfg.write_text(xor_config(tmp_path / "x.toml", rounds=3).read_text()
+                   .replace("epochs = 300", "epochs = 300\nlr = 1e6"))
+    out = tmp_path / "run"
+    proc = start_run(cfg, out)
+    workers = set()
     try:
-        try:
-            out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            pytest.fail("the parent hung after Ctrl-C while the pool waited for a job")
-        assert "raised KeyboardInterrupt" in out.decode(), err.decode()
-        worker = {int(pid_file.read_text())}
-        assert gone_within(worker, 5)
+        deadline = time.monotonic() + 60
+        while not workers and proc.poll() is None and time.monotonic() < deadline:
+            workers = worker_processes(proc.pid)
+            time.sleep(0.02)
+        assert proc.wait(timeout=120) == 2
+        err = proc.stderr.read().decode()
+        assert "diverged" in err and "graph round 0" in err, err
+        assert gone_within(workers, 5), [p for p in workers if alive(p)]
     finally:
-        cleanup(proc, worker)
+        cleanup(proc, workers)
+    assert rd.RunDir(out).is_run() and rd.read_state(out)["complete"] is False
 
 
 def test_the_resume_command_keeps_yes(tmp_path, monkeypatch, capsys):

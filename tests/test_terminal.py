@@ -88,9 +88,14 @@ def test_run_in_a_pipe_prints_a_line_per_job_round(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr and "%|" not in proc.stderr
     pattern = re.compile(r"^seed (\d) (graph|mlp) +round (\d)/2  (val|train) acc [01]\.\d{4}"
-                         r"(  rejected)?  \d+\.\d s$")
-    found = sorted((m[1], m[2], m[3]) for m in map(pattern.match, proc.stderr.splitlines()) if m)
+                         r"(  rejected)?  \d+\.\d s  \[(w[12])\]$")
+    matches = [m for m in map(pattern.match, proc.stderr.splitlines()) if m]
+    found = sorted((m[1], m[2], m[3]) for m in matches)
     assert found == sorted(("0", m, str(r)) for m in ("graph", "mlp") for r in range(3)), \
+        proc.stderr
+    # two Dask workers: each is named once with its address, and every round says where it ran
+    named = re.findall(r"^worker (w[12]) is tcp://127\.0\.0\.1:\d+$", proc.stderr, re.M)
+    assert sorted(named) == sorted(set(named)) and {m[6] for m in matches} <= set(named), \
         proc.stderr
     lines = proc.stderr.splitlines()
     assert lines[-2] == f"plotting figures into {out / 'plots'} ..."

@@ -24,12 +24,10 @@ random, and is rewound the same way; ``fixed-graph`` and ``set`` are never rewou
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
 from graphnet.errors import InputError, InputTypeError
-from graphnet.fileio import atomic_write_json
 from graphnet.graph.extras import layer_groups
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab.checker import describe
@@ -189,39 +187,46 @@ def check_rewind(c, value):
 
 
 class Lottery:
-    """One job's lottery hooks (the runner calls them; each is a no-op without rewinding).
+    """One job's lottery hooks (a round calls them; each is a no-op without rewinding).
+
+    The rewind reference is taken in round 0 (the start network for ``"init"``, the network
+    after epoch ``k`` for ``{epoch = k}``) and left in :attr:`taken` for the caller to keep
+    (the client writes it to ``snapshots/<model>/seed<S>/rewind.json`` before round 0 is
+    complete); later rounds get it back as ``reference``, so a resumed run rewinds to the
+    same bits.
 
     Parameters
     ----------
     values : dict
         The resolved config.
-    run : RunDir
     model : str
     seed : int
     n_front : int
         Layers of the CNN front end before the graph layer in the job's model.
+    reference : GraphNetwork, optional
+        The reference taken in round 0 (rounds >= 1 with rewinding).
 
     Examples
     --------
-    >>> import tempfile
     >>> from graphnet.lab.config import parse_config
-    >>> from graphnet.lab.rundir import RunDir
     >>> cfg = parse_config('[data]\\ndataset = "xor"\\n[mutation]\\nrewind = "init"')
     >>> start = GraphNetwork.layered([2, 3, 2], seed=0)
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     lottery = Lottery(cfg.values, RunDir(d), "graph", 0)
-    ...     _ = lottery.rewind(start, 0)  # round 0: the start is the reference
-    ...     moved = start.with_params(start.matrix() * 2, start.biases())
-    ...     lottery.rewind(moved, 1) == start
+    >>> first = Lottery(cfg.values, "graph", 0)
+    >>> _ = first.rewind(start, 0)  # round 0: the start is the reference
+    >>> first.taken == start
+    True
+    >>> moved = start.with_params(start.matrix() * 2, start.biases())
+    >>> Lottery(cfg.values, "graph", 0, reference=first.taken).rewind(moved, 1) == start
     True
     """
 
-    def __init__(self, values: dict, run, model: str, seed: int, n_front: int = 0):
+    def __init__(self, values: dict, model: str, seed: int, n_front: int = 0,
+                 reference: GraphNetwork | None = None):
         self.policy = values["mutation"]["rewind"] if model in REWIND_MODELS else "none"
         self.mutation, self.groups = values["mutation"], values["baselines"]["random_prune"]
         self.model, self.seed, self.n_front = model, seed, n_front
-        self.path = os.path.join(os.path.dirname(run.snapshot(model, seed, 0)), "rewind.json")
-        self.reference = None
+        self.reference = reference
+        self.taken = None  # the reference, when this round took it
 
     def candidate(self, net, round_: int, code: int) -> tuple:
         """The ``random-prune`` round (:func:`random_prune`)."""
@@ -229,10 +234,8 @@ class Lottery:
                             groups=self.groups)
 
     def _keep(self, net) -> None:
-        """Take ``net`` as the reference and write it (before round 0 is complete)."""
-        self.reference = net
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        atomic_write_json(self.path, net.to_node_link())
+        """Take ``net`` as the reference (round 0)."""
+        self.reference = self.taken = net
 
     def epoch_end(self, round_: int, epoch: int, model) -> None:
         """After epoch ``k`` of round 0, keep the trained network for ``{epoch = k}``."""
@@ -247,6 +250,7 @@ class Lottery:
             if self.policy == "init":
                 self._keep(candidate)
             return candidate
-        if self.reference is None:  # a resumed run: the reference written in round 0
-            self.reference = GraphNetwork.from_node_link(self.path)
+        if self.reference is None:
+            raise InputError(f"lottery: seed {self.seed} {self.model} round {round_}: rewinding "
+                             "needs the reference taken in round 0 (rewind.json)")
         return rewind(candidate, self.reference)

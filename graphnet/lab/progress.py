@@ -84,10 +84,11 @@ class RunDisplay:
     ----------
     labels : dict
         Job key -> label (``"seed 0 graph"``), in the run's order.
-    rounds : int
-        The last round; a job has ``rounds + 1`` rounds (0..rounds).
-    epochs : int
-        Epochs per round.
+    rounds : int or dict
+        The last round; a job has ``rounds + 1`` rounds (0..rounds). A dict gives it per
+        job key (a sweep's points may differ).
+    epochs : int or dict
+        Epochs per round (per job key, if a dict).
     mode : {"bar", "lines", "off"}
     done : dict, optional
         Job key -> last completed round (-1: none), for a resumed run.
@@ -112,14 +113,18 @@ class RunDisplay:
                  stream=None, width=None, clock=time.monotonic):
         if mode not in MODES:
             raise InputError(f"RunDisplay: mode must be one of {MODES}, got {mode!r}")
-        self.labels, self.rounds, self.epochs, self.mode = dict(labels), rounds, epochs, mode
+        self.labels, self.mode = dict(labels), mode
+        self.rounds = rounds if isinstance(rounds, dict) else dict.fromkeys(self.labels, rounds)
+        self.epochs = epochs if isinstance(epochs, dict) else dict.fromkeys(self.labels, epochs)
         self.stream = sys.stderr if stream is None else stream
         self.width, self.clock = width, clock
         done = done or {}
-        self.total = len(self.labels) * (rounds + 1)
-        self.finished = sum(min(done.get(k, -1), rounds) + 1 for k in self.labels)
+        self.total = sum(self.rounds[k] + 1 for k in self.labels)
+        self.finished = sum(min(done.get(k, -1), self.rounds[k]) + 1 for k in self.labels)
         self.first = self.finished
         self.running = {}  # key -> (round, epoch)
+        self.worker = {}  # key -> the short name of the worker running it
+        self.workers = {}  # a worker's address -> its short name (w1, w2, ...)
         self.t0 = clock()
         self._drawn = 0  # length of the bar's text on the screen
         self._closed = False
@@ -133,9 +138,22 @@ class RunDisplay:
 
     # ------------------------------------------------------------------ events
 
-    def start(self, key, round_) -> None:
-        """Job ``key`` starts (or resumes at) ``round_``."""
+    def _name(self, worker) -> str | None:
+        """A worker's short name (``w1``...); the first time, a line names its address."""
+        if worker is None or worker == "local":
+            return None
+        if worker not in self.workers:
+            self.workers[worker] = f"w{len(self.workers) + 1}"
+            if self.mode == "lines":
+                self._write(f"worker {self.workers[worker]} is {worker}\n")
+        return self.workers[worker]
+
+    def start(self, key, round_, worker=None) -> None:
+        """Job ``key`` starts (or resumes at) ``round_``, on ``worker`` (an address) if known."""
         self.running[key] = (round_, 0)
+        name = self._name(worker)
+        if name is not None:
+            self.worker[key] = name
         self._draw()
 
     def epoch(self, key, round_, epoch) -> None:
@@ -143,18 +161,22 @@ class RunDisplay:
         self.running[key] = (round_, epoch)
         self._draw()
 
-    def round(self, key, round_, *, accuracy=None, split=None, accepted=True) -> None:
+    def round(self, key, round_, *, accuracy=None, split=None, accepted=True,
+              worker=None) -> None:
         """Job ``key`` finished ``round_``; ``accuracy`` on ``split`` ("val" or "train")."""
         self.finished = min(self.finished + 1, self.total)
         self.running[key] = (round_ + 1, 0)
+        name = self._name(worker) or self.worker.get(key)
         if self.mode == "lines":
             parts = [f"{self.labels.get(key, key):<{self._pad}}",
-                     f"round {round_}/{self.rounds}"]
+                     f"round {round_}/{self.rounds.get(key, '?')}"]
             if accuracy is not None:
                 parts.append(f"{split or 'train'} acc {accuracy:.4f}")
             if not accepted:
                 parts.append("rejected")
             parts.append(f"{self.clock() - self.t0:.1f} s")
+            if name is not None:
+                parts.append(f"[{name}]")
             self._write("  ".join(parts) + "\n")
         else:
             self._draw(force=True)
@@ -162,6 +184,7 @@ class RunDisplay:
     def done(self, key) -> None:
         """Job ``key`` finished all its rounds (or stopped)."""
         self.running.pop(key, None)
+        self.worker.pop(key, None)
         self._draw(force=True)
 
     def note(self, text: str) -> None:
@@ -197,10 +220,16 @@ class RunDisplay:
         new = self.finished - self.first
         if 0 < new < self.total - self.first:
             text += f" eta {_clock(elapsed / new * (self.total - self.finished))}"
-        status = [f"{self.labels.get(k, k)} r{r} e{e}/{self.epochs}"
-                  for k, (r, e) in self.running.items() if r <= self.rounds]
-        if status:
-            text += " | " + ", ".join(status)
+        status = [(self.worker.get(k, ""), f"{self.labels.get(k, k)} r{r} "
+                   f"e{e}/{self.epochs.get(k, '?')}")
+                  for k, (r, e) in self.running.items() if r <= self.rounds.get(k, r)]
+        if status and self.workers:  # jobs per worker: "w1: seed 0 graph r1 e3/10; ..."
+            groups = {}
+            for w, s in status:
+                groups.setdefault(w or "?", []).append(s)
+            text += " | " + "; ".join(f"{w}: {', '.join(v)}" for w, v in sorted(groups.items()))
+        elif status:
+            text += " | " + ", ".join(s for _, s in status)
         return text[:max(width - 1, 0)]
 
     def _terminal_width(self) -> int:

@@ -200,6 +200,9 @@ class RunDir:
                     network=None) -> None:
         """Write a job's round: the snapshot (graph models), the checkpoint, the part file.
 
+        ``network`` is a GraphNetwork or its node-link JSON text
+        (:func:`graphnet.lab.jobs.network_text`), written as it is.
+
         The part file goes last: its presence means the round is complete.
 
         Examples
@@ -211,12 +214,19 @@ class RunDir:
         ...     run.completed_round("mlp", 0), run.read_part("mlp", 0, 0)
         (0, {'rows': []})
         """
-        if network is not None:
+        if network is not None:  # a GraphNetwork, or its node-link JSON text
             snapshot = self.snapshot(model, seed, round_)
             os.makedirs(os.path.dirname(snapshot), exist_ok=True)
-            network.to_node_link(snapshot)
+            if isinstance(network, str):
+                atomic_write_text(snapshot, network)
+            else:
+                network.to_node_link(snapshot)
         write_npz(self.checkpoint(model, seed, round_), state)
         atomic_write_json(self.part(model, seed, round_), part)
+
+    def rewind_reference(self, model, seed) -> str:
+        """A job's lottery rewind reference (node-link JSON), taken in round 0."""
+        return self._p("snapshots", model, f"seed{int(seed)}", "rewind.json")
 
     def write_state(self, complete: bool, jobs: dict) -> None:
         """state.json: the run's marker, whether it is complete, each job's last round."""
