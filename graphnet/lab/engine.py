@@ -258,9 +258,20 @@ class DaskEngine:
 
     def submit_round(self, ident, job, r, carry, priority=0):
         """Submit round ``r`` of ``job``; higher ``priority`` starts first."""
-        future = self.client.submit(_dask_task, self.token, ident, job, r, carry,
-                                    key=f"graphnet-round-{self.token[:8]}-{ident}-r{r}",
-                                    priority=priority, pure=False)
+        return self._track(ident, self.client.submit(
+            _dask_task, self.token, ident, job, r, carry,
+            key=f"graphnet-round-{self.token[:8]}-{ident}-r{r}", priority=priority,
+            pure=False))
+
+    def submit(self, ident, fn, *args, priority=0):
+        """Submit ``fn(*args)`` under ``ident`` (a module-level function the workers can
+        import); its result comes back from :meth:`wait`. A task killed with its worker is
+        run again on another, so ``fn`` must be a pure function of its arguments."""
+        return self._track(ident, self.client.submit(
+            fn, *args, key=f"graphnet-task-{self.token[:8]}-{ident}", priority=priority,
+            pure=False))
+
+    def _track(self, ident, future):
         self._futures[future] = ident
         future.add_done_callback(lambda _: self._ready.set())
         return future
