@@ -23,7 +23,7 @@ _record = dataclass(frozen=True, slots=True, eq=False)
 
 # A group's dense gradient product may cover at most this much more than its levels'
 # own blocks (m x sources); and a group stops growing at this many rows.
-_GROUP_SLACK = 1.2
+_GROUP_SLACK = 1.5
 _GROUP_ROWS = 512
 
 
