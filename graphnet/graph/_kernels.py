@@ -234,6 +234,7 @@ class Workspace:
         self.gcsr = self.gall[prog.n_block + n_ell:]            # dE/d(csr entries)
         self.csrw = np.zeros(n_csr, dtype=dt)
         self.bwts = np.zeros(len(prog.bw_pos), dtype=dt)
+        self.tables = {"block": self.blocks, "ell": self.ellw, "csr": self.csrw}
         self.ones = np.ones(B, dtype=dt)
         csr = [lv for lv in prog.levels if isinstance(lv, CsrLevel)]
         areas = [(g.q - g.p) * (g.c1 - g.c0) for g in prog.csr_groups]
@@ -275,7 +276,7 @@ class Workspace:
         self.gen += 1
         for fill in self.prog.fills:                         # scatter w, b into the tables
             vals = w if fill.source == "w" else b
-            table = {"block": self.blocks, "ell": self.ellw, "csr": self.csrw}[fill.table]
+            table = self.tables[fill.table]
             table[fill.pos] = vals if fill.idx is None else vals[fill.idx]
         if self.x_view is not None:
             self.x_view[...] = x.T                            # (n_inputs, batch) rows of H
