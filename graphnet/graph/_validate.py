@@ -35,6 +35,7 @@ __all__ = [
     "index_list",
     "check_mode",
     "graph_from_arrays",
+    "canonical_graph",
     "fixed_from",
     "mark_fixed",
     "trained_params",
@@ -283,6 +284,36 @@ def graph_from_arrays(W, roles, biases, activations, names, mode, fixed=None) ->
     g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), W[rows, cols].tolist()))
     if fixed is not None:
         mark_fixed(g, fixed)
+    return g
+
+
+def canonical_graph(roles, biases, activations, names, mode, src, dst, w, fixed) -> nx.DiGraph:
+    """The canonical DiGraph of parts that are valid already, built without checks.
+
+    The trusted fast path for a network rebuilt from a valid one with new weights (a
+    population's trained networks): ``GraphNetwork(canonical_graph(...), _valid=True)``
+    skips :func:`validate`, so the caller guarantees every invariant: a valid network's
+    roles, activations (inputs ``identity``), unique names and mode; finite float biases,
+    0 at the inputs; edges ``src -> dst`` sorted by ``(src, dst)``, finite non-zero
+    weights ``w``, none into an input, acyclic in feedforward mode; ``fixed`` a bool per
+    edge. The result equals what :func:`validate` returns for the same network.
+
+    Examples
+    --------
+    >>> g = canonical_graph(("input", "output"), [0.0, 0.5], ("identity", "identity"),
+    ...                     ("x0", "y0"), "feedforward", [0], [1], [2.0], [False])
+    >>> list(g.edges(data=True)), g.nodes[1]["bias"]
+    ([(0, 1, {'weight': 2.0})], 0.5)
+    """
+    g = nx.DiGraph(mode=mode)
+    g.add_nodes_from((i, {"role": r, "bias": float(b), "activation": a, "name": nm})
+                     for i, (r, b, a, nm) in enumerate(zip(roles, biases, activations, names)))
+    succ, pred = g._succ, g._pred          # networkx's adjacency dicts: one data dict per edge
+    for u, v, x, f in zip(np.asarray(src).tolist(), np.asarray(dst).tolist(),
+                          np.asarray(w, dtype=np.float64).tolist(), np.asarray(fixed).tolist()):
+        d = {"weight": x, "trainable": False} if f else {"weight": x}
+        succ[u][v] = d
+        pred[v][u] = d
     return g
 
 

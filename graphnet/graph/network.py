@@ -49,7 +49,8 @@ class GraphNetwork:
         numbered by node order within the role. Each edge needs a non-zero finite
         ``weight``; ``trainable`` (bool) defaults to True. ``graph.graph["mode"]``
         defaults to ``feedforward``. Other attributes are not kept. The graph is copied:
-        changing it later does not change the network.
+        changing it later does not change the network. (Private: ``_valid=True`` keeps a
+        graph of :func:`~graphnet.graph._validate.canonical_graph` as it is, unchecked.)
 
     Raises
     ------
@@ -89,8 +90,8 @@ class GraphNetwork:
     (('input', 'hidden', 'output'), ('identity', 'tanh', 'identity'))
     """
 
-    def __init__(self, graph: nx.DiGraph):
-        g = validate(graph)
+    def __init__(self, graph: nx.DiGraph, *, _valid: bool = False):
+        g = graph if _valid else validate(graph)      # _valid: canonical_graph's, trusted
         n = g.number_of_nodes()
         nodes = g.nodes
         self._g = g
@@ -410,7 +411,6 @@ class GraphNetwork:
         cycles: 1: [0, 1]
         """
         return analysis.summary(self._g)
-
 
     def __repr__(self) -> str:
         return (

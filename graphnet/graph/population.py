@@ -51,7 +51,7 @@ from graphnet._checks import check_dtype, is_int
 from graphnet.core import activations as acts
 from graphnet.core.losses import CrossEntropy, SquaredError, as_targets, get_loss
 from graphnet.errors import InputError, InputTypeError
-from graphnet.graph._union import build_group, check_nets, chunks
+from graphnet.graph._union import build_group, check_nets, chunks, member_network
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["Population", "compile_population", "per_network_loss"]
@@ -317,10 +317,7 @@ class Population:
             return w.copy(), b.copy()
         g, c = self._where[k]
         mem = g.members[c]
-        w_all = g.w_all.copy()
-        if g.train is not None:
-            w_all[g.train] = g.w
-        return w_all[mem.edge_pos[mem.trainable]], g.b[mem.bias_pos]
+        return g.w[mem.w_pos].copy(), g.b[mem.bias_pos].copy()
 
     def network_grads(self, k) -> tuple:
         """Network ``k``'s gradients from the last backward, laid out as :meth:`network_params`.
@@ -337,7 +334,7 @@ class Population:
         if g.gw is None:
             raise InputError("Population.network_grads: run loss_and_backward first")
         mem = g.members[c]
-        return g.gw[mem.w_pos], g.gb[mem.bias_pos]
+        return g.gw[mem.w_pos].copy(), g.gb[mem.bias_pos].copy()
 
     def network(self, k) -> GraphNetwork:
         """Network ``k`` with its trained weights and biases (as ``GraphLayer.to_network``).
@@ -352,15 +349,8 @@ class Population:
         True
         """
         k = self._check_index(k, "Population.network")
-        net = self.nets[k]
-        w, b = self.network_params(k)
-        W = net.matrix()
-        src, dst = np.nonzero(W)
-        keep = ~net.fixed_mask()[src, dst]
-        W[src[keep], dst[keep]] = w
-        full_b = np.zeros(net.n_nodes)
-        full_b[np.setdiff1d(np.arange(net.n_nodes), net.inputs)] = b
-        return net.with_params(W, full_b)
+        g, c = self._where[k]
+        return member_network(self.nets[k], g.members[c], *self.network_params(k))
 
     def networks(self) -> list:
         """All P networks with their trained parameters, in population order.
@@ -399,8 +389,9 @@ class Population:
         g.w[mem.w_pos] = 0
         g.b[mem.bias_pos] = 0
         frozen = [m for m in g.members if m.index in self._frozen]
-        g.zero_w = np.concatenate([m.w_pos for m in frozen])
-        g.zero_b = np.concatenate([m.bias_pos for m in frozen])
+        g.zero_w = np.concatenate([np.arange(m.w_pos.start, m.w_pos.stop) for m in frozen])
+        g.zero_b = np.concatenate([np.arange(m.bias_pos.start, m.bias_pos.stop)
+                                   for m in frozen])
 
     def finite_networks(self) -> np.ndarray:
         """Per network: whether the last backward's outputs and gradients are all finite.
