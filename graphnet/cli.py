@@ -195,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "1,000,000 epochs in all)")
     r.set_defaults(func=cmd_run)
     _add_sweep_parser(sub)
+    from graphnet.lab.searchcli import add_search_parser
+
+    add_search_parser(sub, _positive_int, _seed_list)
     return parser
 
 

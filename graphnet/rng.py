@@ -36,6 +36,7 @@ class Purpose(enum.IntEnum):
     FIT = 3         # mini-batch shuffles of training
     MUTATE = 4      # the mutation schedule's draws
     VALSPLIT = 5    # the validation split
+    SELECT = 6      # a search's parent draws (tournaments)
 
 
 def _check_seed(seed, name: str) -> int:

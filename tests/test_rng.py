@@ -32,7 +32,8 @@ def test_same_key_same_bits_other_key_other_stream():
 
 def test_purpose_codes_are_stable():
     assert [(p.name, int(p)) for p in Purpose] == [
-        ("DATA", 0), ("INIT", 1), ("INIT_FRONT", 2), ("FIT", 3), ("MUTATE", 4), ("VALSPLIT", 5)]
+        ("DATA", 0), ("INIT", 1), ("INIT_FRONT", 2), ("FIT", 3), ("MUTATE", 4), ("VALSPLIT", 5),
+        ("SELECT", 6)]
 
 
 def test_a_generator_passes_through_make_rng_but_cannot_be_split():

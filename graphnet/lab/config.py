@@ -70,7 +70,9 @@ key                                   default             meaning
 ``max_test``                          ``0``               the same for the test part
 **[network]**
 ``start``                             ``"layered"``       ``"layered"``, ``"random"``,
-                                                          ``"seed_example"`` or ``"file"``
+                                                          ``"seed_example"``, ``"file"`` or
+                                                          ``"minimal"`` (every input wired to every
+                                                          output, no hidden node: NEAT's start)
 ``hidden``                            ``[64]``            layered: hidden layer sizes; inputs and
                                                           outputs come from the data (and front)
 ``sizes``                             --                  layered: all layer sizes instead of
@@ -172,6 +174,31 @@ key                                   default             meaning
                                                           or fewer it cannot reach p < 0.05)
 ``alpha``                             ``0.05``            a difference is "better" or "worse" when
                                                           p < alpha, in (0, 1)
+**[search]**                          (absent)            ``graphnet search`` only
+                                                          (:mod:`graphnet.lab.search`); absent: its
+                                                          defaults. Varies by ``[[mutation.schedule]]``,
+                                                          trains with ``[train]``
+``population``                        ``20``              networks per generation, >= 1
+``generations``                       ``50``              generations after generation 0
+``budget``                            ``0``               stop after this many evaluated networks
+                                                          (0: no limit; else >= population)
+``selection``                         ``"tournament"``    ``"tournament"`` (on ``objective``, ties
+                                                          by val_loss, then fewer edges) or
+                                                          ``"pareto"`` (``objective`` x edges:
+                                                          NSGA-II fronts and crowding)
+``objective``                         ``"val_accuracy"``  or ``"val_loss"`` (validation data only)
+``tournament_size``                   ``3``               networks drawn per parent choice
+``fitness_threshold``                 (none)              stop rule: stop a seed when a network
+                                                          reaches it (accuracy in [0, 1]: >=;
+                                                          loss: <=)
+``stop_metric``                       ``objective``       ``"val_accuracy"``, ``"val_loss"``,
+                                                          ``"train_accuracy"`` or ``"train_loss"``
+``epochs``                            ``[train] epochs``  training of each candidate (children
+                                                          start from their parent's weights)
+``chunk``                             ``64``              networks per population plan and engine
+                                                          task (results do not depend on workers)
+``plan``                              ``true``            train a chunk as one population plan;
+                                                          false: each network in its own plan
 ====================================  ==================  ==============================================
 
 Every model trains ``(rounds + 1) * epochs`` epochs in total, split into the same rounds
@@ -197,6 +224,7 @@ from graphnet.errors import ConfigError, CycleError, GraphnetError
 from graphnet.lab.budget import check_memory
 from graphnet.lab.checker import Checker
 from graphnet.lab.schedule import dry_run_schedule
+from graphnet.lab.searchconfig import check_search
 from graphnet.lab.sections import DEFAULTS, check_sections
 from graphnet.lab.start import build_start
 from graphnet.lab.tomlfile import dumps_toml
@@ -311,7 +339,7 @@ class Config:
 # ----------------------------------------------------------------------------- whole config
 
 _TOP_KEYS = ("name", "description", "seeds", "rounds", "out", "data", "network", "train",
-             "mutation", "baselines", "stats")
+             "mutation", "baselines", "stats", "search")
 
 
 def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[dict, dict]:
@@ -333,6 +361,8 @@ def _resolve(raw: dict, source: str, base_dir: str, default_name: str) -> tuple[
         v["out"] = c.str(raw["out"], "out")
     sections, info = check_sections(c, raw, base_dir)
     v.update(sections)
+    if "search" in raw:  # only then: a run's resolved config stays as it was
+        v["search"] = check_search(c, raw["search"], v)
     # estimate first: an impossible size is refused before the network is built
     sizes_key = "[network] sizes" if "sizes" in raw.get("network", {}) else "[network] hidden"
     check_memory(v, info, c.fail, sizes_key=sizes_key)

@@ -11,6 +11,10 @@ A sweep directory (``graphnet sweep``) is owned the same way with its own marker
 ``sweep.json`` holding ``"version": SWEEP_VERSION``: its own files (SWEEP_FILES),
 ``plots/`` and ``points/pNNN/`` whose every entry is a run's (:func:`check_sweep`,
 :func:`sweep_foreign_entries`, :func:`remove_own_sweep`).
+
+A search directory (``graphnet search``) likewise: ``search.json`` holding ``"version":
+SEARCH_VERSION``, its files (SEARCH_FILES) and folders (SEARCH_FOLDERS) by file type
+(:func:`check_search`, :func:`search_foreign_entries`, :func:`remove_own_search`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from graphnet.lab.lock import LOCK_NAME
 __all__ = ["STATE_VERSION", "RUN_FILES", "RUN_FOLDERS", "is_run", "has_contents", "check",
            "foreign_entries", "remove_temporaries", "remove_own", "SWEEP_VERSION", "SWEEP_FILES",
            "SWEEP_POINTS", "is_sweep", "check_sweep", "sweep_foreign_entries",
-           "remove_own_sweep"]
+           "remove_own_sweep", "SEARCH_VERSION", "SEARCH_FILES", "SEARCH_FOLDERS", "is_search",
+           "check_search", "search_foreign_entries", "remove_own_search"]
 
 #: The ``version`` of ``state.json`` that marks a run of this format.
 STATE_VERSION = 1
@@ -346,9 +351,9 @@ def sweep_foreign_entries(sweep_dir) -> list:
     return foreign
 
 
-def _foreign_in_folder(root, name) -> list:
-    """The foreign entries of a run's folder ``root/name`` (RUN_FOLDERS: by file type)."""
-    types = RUN_FOLDERS[name]
+def _foreign_in_folder(root, name, folders=None) -> list:
+    """The foreign entries of a folder ``root/name`` (RUN_FOLDERS or ``folders``: by file type)."""
+    types = (folders or RUN_FOLDERS)[name]
     foreign = []
     for folder, dirs, files in os.walk(os.path.join(root, name)):
         rel = os.path.relpath(folder, root)
@@ -389,3 +394,87 @@ def remove_own_sweep(sweep_dir) -> None:
 
 _SWEEP = _Kind("sweep", "sweep.json", SWEEP_VERSION,
                "a sweep's own files and its points' runs", sweep_foreign_entries)
+
+
+# ----------------------------------------------------------------------------- searches
+
+#: The ``version`` of ``search.json`` that marks a search directory of this format.
+SEARCH_VERSION = 1
+#: The files a search writes at its top level (besides stale ``.tmp-*`` temporaries).
+SEARCH_FILES = ("search.json", "config.toml", "config.source.toml", "results.csv",
+                "generations.csv", "lineage.jsonl", "summary.md", LOCK_NAME)
+#: The folders a search writes, with the file types each holds (at any depth).
+SEARCH_FOLDERS = {"snapshots": (".json",), "checkpoints": (".json", ".npz"),
+                  "plots": (".png", ".gif", ".svg", ".pdf")}
+
+
+def is_search(search_dir) -> bool:
+    """Whether ``search_dir`` is a graphnet search: ``search.json`` with SEARCH_VERSION.
+
+    Examples
+    --------
+    >>> is_search("/nonexistent")
+    False
+    """
+    return _marker_problem(search_dir, _SEARCH) is None
+
+
+def check_search(search_dir, *, resume: bool, force: bool) -> None:
+    """:func:`check` for a search directory (``graphnet search``).
+
+    Raises
+    ------
+    InputError
+        As :func:`check`, for a directory that is not a search or holds foreign entries.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = open(os.path.join(d, "state.json"), "w").close()
+    ...     check_search(d, resume=True, force=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphnet.errors.InputError: search: --resume refused: ...not a graphnet search (no search.json); ...
+    """
+    _check(os.fspath(search_dir), resume=resume, force=force, kind=_SEARCH)
+
+
+def search_foreign_entries(search_dir) -> list:
+    """The entries of a search directory that a search does not write (relative paths).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     os.makedirs(os.path.join(d, "snapshots"))
+    ...     for name in ("search.json", "notes.txt", os.path.join("snapshots", "a.txt")):
+    ...         _ = open(os.path.join(d, name), "w").close()
+    ...     search_foreign_entries(d)
+    ['notes.txt', 'snapshots/a.txt']
+    """
+    root = os.fspath(search_dir)
+    foreign = []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if name in SEARCH_FOLDERS and os.path.isdir(path) and not os.path.islink(path):
+            foreign.extend(_foreign_in_folder(root, name, SEARCH_FOLDERS))
+        elif os.path.islink(path) or not (
+                os.path.isfile(path) and (name in SEARCH_FILES or is_temporary(name))):
+            foreign.append(name)
+    return foreign
+
+
+def remove_own_search(search_dir) -> None:
+    """Delete what a search writes (checked by :func:`check_search`), keeping its lock."""
+    root = os.fspath(search_dir)
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name in SEARCH_FOLDERS and os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif (name in SEARCH_FILES and name != LOCK_NAME) or is_temporary(name):
+            os.remove(path)
+
+
+_SEARCH = _Kind("search", "search.json", SEARCH_VERSION, "a search's own files",
+                search_foreign_entries)

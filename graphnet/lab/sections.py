@@ -34,7 +34,7 @@ BASELINES = ("fixed-graph", "set", "mlp", "cnn", "logistic", "mlp_residual", "cn
 #: ``<name>_weight_decay`` keys defaulting to its recipe.
 _PAPER_BASELINES = ("logistic", "mlp_residual", "cnn1d")
 _DATASETS = ("digits", "xor", "spirals", "mnist1d", "mnist", "csv", "npz")
-_STARTS = ("layered", "random", "seed_example", "file")
+_STARTS = ("layered", "random", "seed_example", "file", "minimal")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
 _LOSSES = ("cross_entropy", "squared_error")
 _DTYPES = ("float64", "float32")
@@ -197,6 +197,7 @@ _START_KEYS = {
     "random": ("n_hidden", "density"),
     "seed_example": (),
     "file": ("path",),
+    "minimal": (),
 }
 
 
@@ -248,6 +249,8 @@ def _check_network(c: Checker, raw: dict, info: dict, base_dir: str) -> dict:
         mode_default = "feedforward"
     elif start == "seed_example":
         mode_default = "recurrent"
+    elif start == "minimal":  # inputs straight to outputs (NEAT's start)
+        mode_default = "feedforward"
     else:
         if "path" not in t:
             c.fail("[network] path", "start = 'file' needs a path to a node-link JSON or GraphML file")

@@ -265,6 +265,10 @@ def build_start(network: dict, n_inputs: int, n_outputs: int, seed):
     ...                    "activation": "tanh", "steps": 5}, 2, 2, seed=0)
     >>> net.n_nodes, net.n_edges
     (7, 12)
+    >>> m = build_start({"start": "minimal", "mode": "feedforward", "activation": "tanh",
+    ...                  "steps": 5}, 2, 2, seed=0)
+    >>> m.n_hidden, m.n_edges
+    (0, 4)
     >>> w = build_start({"start": "seed_example", "mode": "recurrent", "activation": "tanh",
     ...                  "steps": 5}, 2, 2, seed=0)
     >>> w.n_inputs, w.n_outputs, w.cycles()
@@ -282,6 +286,8 @@ def build_start(network: dict, n_inputs: int, n_outputs: int, seed):
     elif start == "random":
         net = GraphNetwork.random(n_inputs, network["n_hidden"], n_outputs, network["density"],
                                   seed=rng, mode=mode, activation=act)
+    elif start == "minimal":  # NEAT's start: every input wired to every output, no hidden node
+        net = GraphNetwork.layered([n_inputs, n_outputs], seed=rng, activation=act)
     elif start == "seed_example":
         net = _widen_seed_example(GraphNetwork.seed_example(mode=mode), n_inputs, n_outputs, rng)
         net = _set_hidden_activation(net, act)

@@ -1,0 +1,77 @@
+"""The search's one task: train and evaluate a chunk of candidates (pure, for the engine).
+
+:mod:`graphnet.lab.search` cuts every generation into chunks of ``[search] chunk``
+networks and submits :func:`train_chunk` once per chunk; a chunk trains as one population
+plan (:func:`graphnet.graph.population.compile_population`), so its result depends only on
+its networks, the data and the settings, never on where it ran.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from graphnet.graph.network import GraphNetwork
+from graphnet.graph.population import compile_population
+from graphnet.graph.population_fit import evaluate_population, train_population
+from graphnet.rng import Purpose, stream
+from graphnet.threads import limit_blas
+
+__all__ = ["train_chunk", "METRICS"]
+
+#: The figures measured of every candidate.
+METRICS = ("val_accuracy", "val_loss", "train_accuracy", "train_loss")
+
+
+def train_chunk(nets, arrays, settings: dict, seed: int, generation: int) -> dict:
+    """Train and evaluate a chunk of candidates: a pure task for the engine.
+
+    Parameters
+    ----------
+    nets : list of GraphNetwork
+    arrays : tuple (X_train, y_train, X_val, y_val)
+    settings : dict
+        ``epochs``, ``batch_size``, ``optimizer``, ``lr``, ``loss``, ``dtype``, ``steps``,
+        ``plan`` (False: every network in its own plan).
+    seed, generation : int
+        The batches are the stream ``(seed, 0, generation, FIT)``, the same for every
+        network of the generation.
+
+    Returns
+    -------
+    dict
+        ``nets`` (trained), ``val_accuracy``, ``val_loss``, ``train_accuracy``,
+        ``train_loss`` (lists of floats; NaN for a network that diverged), ``seconds``.
+
+    Examples
+    --------
+    >>> from graphnet.data import xor
+    >>> X, y = xor()
+    >>> nets = [GraphNetwork.layered([2, 2], seed=s) for s in (0, 1)]
+    >>> st = {"epochs": 2, "batch_size": 4, "optimizer": "adam", "lr": 0.05,
+    ...       "loss": "cross_entropy", "dtype": "float64", "steps": 5, "plan": True}
+    >>> out = train_chunk(nets, (X, y, X, y), st, seed=0, generation=0)
+    >>> len(out["nets"]), len(out["val_accuracy"])
+    (2, 2)
+    """
+    t0 = time.perf_counter()
+    X, y, Xv, yv = arrays
+    groups = [list(nets)] if settings["plan"] else [[net] for net in nets]
+    out = {k: [] for k in ("nets", *METRICS)}
+    with limit_blas(1):  # the same bits whatever runs beside it
+        for group in groups:
+            pop = compile_population(group, steps=settings["steps"],
+                                     dtype=np.dtype(settings["dtype"]))
+            train_population(pop, X, y, loss=settings["loss"], optimizer=settings["optimizer"],
+                             lr=settings["lr"], epochs=settings["epochs"],
+                             batch_size=settings["batch_size"],
+                             seed=stream(seed, 0, generation, Purpose.FIT))
+            val_loss, val_acc = evaluate_population(pop, Xv, yv, settings["loss"])
+            train_loss, train_acc = evaluate_population(pop, X, y, settings["loss"])
+            out["nets"].extend(pop.networks())
+            for key, values in (("val_loss", val_loss), ("val_accuracy", val_acc),
+                                ("train_loss", train_loss), ("train_accuracy", train_acc)):
+                out[key].extend(float(v) for v in values)
+    out["seconds"] = time.perf_counter() - t0
+    return out
