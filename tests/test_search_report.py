@@ -121,8 +121,8 @@ def make_search(root, *, baseline=True):
                 net.to_node_link(snap / "best.json")
     (d / "lineage.jsonl").write_text("\n".join(lines) + "\n")
     if baseline:
-        run = d / "baselines" / "digits_mlp"
-        run.mkdir(parents=True)
+        run = root / "digits_mlp"
+        run.mkdir()
         (run / "config.toml").write_text('name = "digits_mlp"\n')
         rows = []
         for seed, acc in ((0, 0.6), (1, 0.8)):
@@ -136,7 +136,7 @@ def make_search(root, *, baseline=True):
 
 def test_summary_numbers_are_those_computed_by_hand(tmp_path):
     d = make_search(tmp_path)
-    text = write_search_summary(d)
+    text = write_search_summary(d, baselines=[tmp_path / "digits_mlp"])
     assert (d / "summary.md").read_text() == text
     assert text.startswith("# xor_grow_test (search)\n")
     assert "**Solved: 1 of 2 seeds.**" in text
@@ -167,10 +167,18 @@ def test_summary_without_baselines_or_figures_says_so(tmp_path):
     text = write_search_summary(d)
     assert "fixed-topology baselines" not in text
     assert "`plots/front.png` (not drawn;" in text
-    plot_search(d)
-    text = write_search_summary(d)
+    plot_search(d)  # rewrites the summary already there: its figures are now shown
+    text = (d / "summary.md").read_text()
     assert "![Pareto front per generation" in text and "(plots/lineage_seed0.png)" in text
     assert "not drawn" not in text
+
+
+def test_baselines_named_in_the_search_section_are_read(tmp_path):
+    d = make_search(tmp_path)
+    (d / "config.toml").write_text(CONFIG + 'baselines = ["digits_mlp"]\n')  # beside SEARCH
+    text = write_search_summary(d)
+    assert "| digits_mlp: mlp | - | 100 | 70.00 ± 14.14 % | 2 |" in text
+    assert "| baselines |" not in text
 
 
 def test_named_baseline_that_is_not_a_run_is_refused(tmp_path):

@@ -32,7 +32,7 @@ from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.graph.io import read_network
 from graphnet.lab.rundir import read_history
 
-__all__ = ["SearchData", "load_search", "is_search", "parse_cell", "pareto_front",
+__all__ = ["SearchData", "load_search", "parse_cell", "pareto_front",
            "RESULT_COLUMNS", "GENERATION_COLUMNS"]
 
 #: The columns of ``results.csv`` every report needs (a search may add more).
@@ -205,15 +205,6 @@ class SearchData:
             if p.is_file():
                 return read_network(p)
         return None
-
-
-def is_search(path) -> bool:
-    """Whether ``path`` is a directory with a search marker (``search.json``, kind "search")."""
-    marker = Path(path) / "search.json"
-    try:
-        return json.loads(marker.read_text(encoding="utf-8")).get("kind") == "search"
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def load_search(path) -> SearchData:

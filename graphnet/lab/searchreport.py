@@ -12,8 +12,8 @@ Read from the search directory alone (:mod:`graphnet.lab.searchdata`). The secti
 * the best network per seed: its id, how many generations of ancestors it has, the
   operators along its lineage;
 * "against the fixed-topology baselines": when run directories of ``graphnet run`` are given
-  (the ``baselines`` argument, or ``baselines = [...]`` in the ``[search]`` section, or run
-  directories under ``SEARCH/baselines/``), each of their models' final test accuracy and
+  (the ``baselines`` argument, or a ``baselines = [...]`` list in the ``[search]`` section
+  where the config has one), each of their models' final test accuracy and
   weights (mean ± std over seeds, :func:`graphnet.lab.summary.summary_table`) beside the
   search's winners;
 * links to the figures of :func:`graphnet.lab.plots.search.plot_search` (``plots/``).
@@ -135,9 +135,9 @@ def _cell(v, digits=None, pct=False) -> str:
 def baseline_dirs(data: SearchData, baselines=None) -> list:
     """The run directories whose models the summary compares with, as paths.
 
-    ``baselines`` when given; else the ``[search]`` section's ``baselines`` list (a path
-    relative to the current directory, else to the search directory's parent); plus every
-    run directory directly under ``SEARCH/baselines/``.
+    ``baselines`` when given; else the ``[search]`` section's ``baselines`` list when the
+    config has one (a path relative to the current directory, else to the search
+    directory's parent); else none.
 
     Raises
     ------
@@ -153,9 +153,6 @@ def baseline_dirs(data: SearchData, baselines=None) -> list:
             if not p.is_absolute() and not p.exists():
                 p = data.path.parent / p
             out.append(p)
-        sub = data.path / "baselines"
-        if sub.is_dir():
-            out += sorted(d for d in sub.iterdir() if (d / "metrics.csv").is_file())
     else:
         out = [Path(p) for p in ([baselines] if isinstance(baselines, (str, os.PathLike))
                                  else baselines)]
@@ -340,8 +337,7 @@ def write_search_summary(path, *, baselines=None) -> str:
         ``results.csv``, ``generations.csv``, ``lineage.jsonl``, ``snapshots/``).
     baselines : list of str or os.PathLike, optional
         Run directories of ``graphnet run`` to set the search against (default: the
-        ``[search]`` section's ``baselines`` and the run directories under
-        ``SEARCH/baselines/``; none: no comparison section).
+        ``[search]`` section's ``baselines``, if any; none: no comparison section).
 
     Returns
     -------

@@ -33,7 +33,7 @@ from graphnet.lab.plots.common import _grid, _pick, _save, _saved
 from graphnet.lab.plots.evolution import plot_evolution
 from graphnet.lab.plots.matrix import plot_matrices
 from graphnet.lab.searchdata import SearchData, load_search, pareto_front
-from graphnet.lab.searchreport import figure_names
+from graphnet.lab.searchreport import figure_names, write_search_summary
 
 __all__ = ["plot_front", "plot_fitness", "plot_lineage_tree", "lineage_tree", "plot_search"]
 
@@ -314,7 +314,8 @@ def plot_search(path, *, seeds=None, dpi=100) -> list:
     accuracy, then the fewest edges), ``evolution_seed<S>.png`` and ``matrices_seed<S>.png``
     (the lab's evolution grid and weight matrices over the lineage snapshots) and
     ``lineage_seed<S>.png`` (:func:`plot_lineage_tree`). A figure without data (no lineage
-    snapshots, say) is left out.
+    snapshots, say) is left out. A ``summary.md`` already there is written again, so that
+    its Figures section shows the images.
 
     Parameters
     ----------
@@ -351,4 +352,6 @@ def plot_search(path, *, seeds=None, dpi=100) -> list:
                                   out / f"matrices_seed{s}.png", dpi))
         if data.chain(s):
             written.append(_saved(plot_lineage_tree(data, s), out / f"lineage_seed{s}.png", dpi))
+    if (data.path / "summary.md").is_file():  # its Figures section now links the images
+        write_search_summary(data)
     return written
