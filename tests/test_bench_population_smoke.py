@@ -62,6 +62,8 @@ def test_population_and_loop_train_to_the_same_parameters(name):
     pop, _ = bp.train_pop(case)
     models, _ = bp.train_loop(case)
     assert bp._max_param_diff(pop, models) < 1e-12
+    for new, ref in zip(bp.split_pop(pop), bp.split_loop(models)):   # what both time last
+        np.testing.assert_allclose(new.matrix(), ref.matrix(), rtol=0, atol=1e-12)
     assert len(bp._batches(len(case["X"]), case["epochs"], case["batch"])) >= 1
 
 
@@ -72,12 +74,16 @@ def test_main_quick_without_torch_and_neat_writes_json(tmp_path, capsys, monkeyp
                     "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "loop / population" in text and "peak traced memory" in text
+    assert "compile + train + split back" in text and "compile half / all networks" in text
     assert "neat-python not importable: neat column skipped" in text
     res = json.loads(out.read_text())
     case = res["cases"][0]
     assert case["case"] == "xor150" and case["networks"] == 6
     assert case["ms"]["population"] > 0 and case["speedup_train_total"] > 0
     assert case["memory_mb"]["population"] > 0
+    assert case["memory_mb"]["compile_all"] > case["memory_mb"]["compile_half"] > 0
+    assert case["ms"]["population_split"] > 0 and case["ms"]["loop_split"] > 0
+    assert case["speedup_no_split"] > 0
     assert case["max_param_diff_vs_loop"] < 1e-12
 
 

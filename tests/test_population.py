@@ -8,13 +8,17 @@ apart; float64 agreement to 1e-12.
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
 from graphnet.core.losses import Loss
 from graphnet.core.model import Sequential
 from graphnet.core.optim import Adam, Momentum, SGD
-from graphnet.errors import DivergenceError, InputError, InputTypeError
+from graphnet.errors import DivergenceError, GraphError, InputError, InputTypeError
+from graphnet.graph._union import member_network, union_depths
+from graphnet.graph._validate import canonical_graph
 from graphnet.graph.execute import GraphLayer, graph_model
 from graphnet.graph.network import GraphNetwork
 from graphnet.graph.population import compile_population
@@ -259,6 +263,88 @@ def test_split_back_networks_keep_their_structure_and_carry_the_trained_weights(
         assert not np.array_equal(new.matrix(), net.matrix())     # it did train
     assert [n.matrix().tolist() for n in nets] == \
         [n.matrix().tolist() for n in _population(9)]             # inputs untouched
+
+
+def _parts(net):
+    """A network's canonical parts: edges row-major, their weights and fixed flags."""
+    W = net.matrix()
+    src, dst = np.nonzero(W)
+    return src, dst, W[src, dst], net.fixed_mask()[src, dst]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_canonical_graph_is_the_graph_validation_gives(seed):
+    """The trusted fast path builds exactly the graph GraphNetwork(graph) stores."""
+    for net in _population(seed) + [GraphNetwork.seed_example()]:
+        src, dst, w, fixed = _parts(net)
+        g = canonical_graph(net.roles, net.biases(), net.activations, net.names, net.mode,
+                            src, dst, w, fixed)
+        ref = net.graph
+        assert g.graph == ref.graph
+        assert list(g.nodes(data=True)) == list(ref.nodes(data=True))
+        assert list(g.edges(data=True)) == list(ref.edges(data=True))      # same order
+        assert list(g.pred[dst[0]].items()) == list(ref.pred[dst[0]].items())
+        fast = GraphNetwork(g, _valid=True)
+        assert fast == net and hash(fast) == hash(net)
+        if net.mode == "feedforward":
+            assert [v.tolist() for v in fast.levels()] == [v.tolist() for v in net.levels()]
+        else:
+            assert fast.cycles() == net.cycles()
+
+
+def test_union_depths_are_the_networks_own():
+    W = np.zeros((6, 6))
+    W[0, 2], W[2, 3], W[1, 5], W[3, 5] = 1.0, 2.0, 3.0, 4.0     # node 4: hidden, no in-edge
+    lonely = GraphNetwork.from_matrix(W, [0, 1], [5])
+    nets = [n for n in _population(11, P=12) if n.mode == "feedforward"] + [lonely]
+    for net in nets:                       # GraphNetwork.random puts the inputs first
+        src, dst, _, _ = _parts(net)
+        np.testing.assert_array_equal(union_depths(net.n_nodes, net.n_inputs, src, dst),
+                                      net.depths())
+    # two networks side by side, inputs shared: each keeps its own depths
+    a, b = lonely, GraphNetwork.layered([2, 3, 3, 1], seed=0)
+    sa, da, _, _ = _parts(a)
+    sb, db, _, _ = _parts(b)
+    shift = np.where(sb < 2, 0, a.n_nodes - 2)
+    d = union_depths(a.n_nodes + b.n_nodes - 2, 2, np.concatenate([sa, sb + shift]),
+                     np.concatenate([da, db + a.n_nodes - 2]))
+    np.testing.assert_array_equal(d, np.concatenate([a.depths(), b.depths()[2:]]))
+
+
+def test_split_back_drops_an_exact_zero_and_refuses_a_non_finite_weight():
+    net = _with_fixed(GraphNetwork.random(3, 5, 2, 0.8, seed=4), 1)
+    pop = compile_population([GraphNetwork.random(2, 2, 2, 0.9, seed=0), net])
+    mem = pop.groups[0].members[1]
+    w, b = pop.network_params(1)
+    w = w * 0.5
+    w[1] = 0.0                                          # a trainable edge trained to 0
+    W = net.matrix()
+    src, dst = np.nonzero(W)
+    W[src[mem.trainable], dst[mem.trainable]] = w
+    full_b = np.zeros(net.n_nodes)
+    full_b[net.n_inputs:] = b
+    new = member_network(net, mem, w, b)
+    assert new == net.with_params(W, full_b)
+    assert new.n_edges == net.n_edges - 1 and new.n_fixed == net.n_fixed > 0
+    w[2] = np.inf
+    with pytest.raises(GraphError, match="is inf"):
+        member_network(net, mem, w, b)
+
+
+def test_compiling_a_population_takes_memory_in_proportion_to_its_edges():
+    """No n x n matrix of the union: 400 XOR-sized graphs (2,700 union nodes) stay small."""
+    rng = np.random.default_rng(0)
+    nets = [GraphNetwork.random(2, int(rng.integers(1, 7)), 1, 0.8, seed=k) for k in range(400)]
+    size = sum(n.n_edges + n.n_nodes for n in nets)
+    compile_population(nets[:3])                        # imports and caches outside the count
+    tracemalloc.start()
+    try:
+        pop = compile_population(nets)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(pop.groups) == 1
+    assert peak < 1000 * size, f"{peak / 2**20:.1f} MB for {size} edges + nodes"
 
 
 # ------------------------------------------------------------------------ divergence

@@ -32,11 +32,15 @@ Exactness
     1e-12 after several optimizer steps, feedforward and recurrent, float64.
 
 Cost
-    Compiling builds the union :class:`GraphNetwork` (networkx, per-edge Python work, and
-    dense ``n x n`` matrix views), about 1.5x the cost of compiling each network's own
-    plan; ``max_nodes`` cuts a large group into several unions to bound the ``n x n``
-    part. A training step then costs one plan run per union instead of one per network.
-    The union building and the member bookkeeping are :mod:`graphnet.graph._union`.
+    No union :class:`GraphNetwork` is built: the union is laid out from the members' edge
+    arrays (numpy, no networkx) and compiled straight into a plan, so compiling costs
+    about what compiling the members' own plans costs, minus their per-plan overhead
+    (digits-sized graphs: about half), and memory stays proportional to the edges plus
+    nodes x batch (no ``n x n`` matrix of the union). A training step costs one plan run
+    per union instead of one per network. :meth:`Population.networks` rebuilds each
+    trained network from its arrays without re-validating it (only its weights changed).
+    The union building, the member bookkeeping and the split back are
+    :mod:`graphnet.graph._union`.
 
 :mod:`graphnet.graph.population_fit` trains a population the way
 :func:`graphnet.train.fit` trains one model (same batches for the same seed) and evaluates
@@ -145,7 +149,7 @@ class Population:
     """
 
     def __init__(self, nets, *, steps=5, dtype=np.float64, softmax=True, strategy="auto",
-                 max_nodes=1024):
+                 max_nodes=4096):
         where = "compile_population"
         self.nets, steps = check_nets(nets, steps, where)
         if not is_int(max_nodes) or max_nodes < 1:
@@ -442,7 +446,7 @@ class Population:
 
 
 def compile_population(nets, *, steps=5, dtype=np.float64, softmax=True, strategy="auto",
-                       max_nodes=1024) -> Population:
+                       max_nodes=4096) -> Population:
     """Compile P networks into one plan per group, their disjoint union.
 
     Parameters
@@ -463,9 +467,9 @@ def compile_population(nets, *, steps=5, dtype=np.float64, softmax=True, strateg
     max_nodes : int >= 1
         A group whose union would have more non-input nodes is cut, in population order,
         into several unions of at most this many (a network larger than that gets its
-        own). A network and its matrix views are dense ``n x n`` arrays, so this bounds
-        the memory of compiling (8 MB a matrix at 1024) at the price of one more plan
-        run per step for each further union.
+        own), at the price of one more plan run per step for each further union. Memory
+        does not need it (it grows with the edges); it bounds the block of a level forced
+        dense (``strategy="dense"`` or ``"range"``), which grows with the union's nodes.
 
     Returns
     -------
