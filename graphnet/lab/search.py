@@ -271,7 +271,11 @@ def run_search(config, out=None, *, seeds=None, workers=1, scheduler=None, resum
             rows = [_result_row(st) for st in states]
             return SearchResult(path, True, rows, _table(rows), time.perf_counter() - t0,
                                 already_complete=True)
-        _drive(path, cfg, states, workers, scheduler, say, stop_after_generation)
+        try:
+            _drive(path, cfg, states, workers, scheduler, say, stop_after_generation)
+        except BaseException:  # Ctrl-C, SIGTERM, a failed task: the tables of what is done
+            _write_all(path, states, complete=False)
+            raise
         complete = all(st.finished for st in states)
         _write_all(path, states, complete=complete)
         if complete:
@@ -504,11 +508,11 @@ def _test_accuracy(net, test, cfg) -> float:
 
 
 def _checkpoint(path: str, st: _Seed, states) -> None:
-    """After a seed's generation: its checkpoint, its snapshots when done, tables, marker."""
+    """After a seed's generation: its checkpoint, its snapshots when done, the marker."""
     sd.write_checkpoint(path, st.seed, st.generation, st.state())
     if st.finished:
         _snapshots(path, st)
-    _write_all(path, states, complete=False)
+    _write_marker(path, states, complete=False)  # the tables: when the search stops
 
 
 def _snapshots(path: str, st: _Seed) -> None:

@@ -8,7 +8,7 @@ lexicographic key). Survival (:func:`survivors`) keeps the first ``n`` of that o
 parents and children together (elitism: the best never gets lost), and :func:`tournament`
 draws each parent as the best of ``size`` candidates drawn uniformly.
 Every objective is turned into a value to minimise (:func:`minimise`); NaN (a network that
-diverged) is worst.
+diverged) is worst, and on no front before a network that did not diverge.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def rank_order(objective, loss, edges, kind: str) -> np.ndarray:
     idx = np.arange(len(obj))
     if kind == "tournament":
         return np.lexsort((idx, edges, loss, obj))
-    F = np.column_stack([obj, edges])
+    F = np.column_stack([obj, np.where(np.isfinite(obj), edges, np.inf)])  # diverged: last
     front_of, crowd = np.zeros(len(obj)), np.zeros(len(obj))
     for r, front in enumerate(nondominated_fronts(F)):
         front_of[front] = r
