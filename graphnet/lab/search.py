@@ -11,7 +11,7 @@
    ``i``'s parent is a tournament winner over the population ranked best first (stream
    ``(seed, 0, g, SELECT)``), and its mutation is the schedule applied by
    :func:`graphnet.lab.schedule.mutate` with ``round_ = g`` and ``code = i`` (stream
-   ``(seed, i, g, MUTATE, k)`` for entry ``k``). A child starts from its parent's trained
+   ``(seed, i, g, MUTATE, k)`` for entry ``k``), in the task that trains it. A child starts from its parent's trained
    weights and trains ``epochs`` more with ``[train]``'s settings (one optimizer per
    generation, the batches of the stream ``(seed, 0, g, FIT)``).
 3. Survival keeps the best ``population`` of parents and children together
@@ -57,7 +57,6 @@ from graphnet.lab.config import Config, load_config, with_overrides
 from graphnet.lab.engine import open_engine
 from graphnet.lab.lifetime import terminate_on_sigterm
 from graphnet.lab.lock import RunLock
-from graphnet.lab.schedule import mutate
 from graphnet.lab.searchconfig import maximised
 from graphnet.lab.searchtask import METRICS as _METRICS
 from graphnet.lab.searchtask import train_chunk
@@ -339,7 +338,8 @@ def _settings(cfg: Config) -> dict:
     t, s = cfg["train"], cfg["search"]
     return {"epochs": s["epochs"], "batch_size": t["batch_size"], "optimizer": t["optimizer"],
             "lr": t["lr"], "loss": t["loss"], "dtype": t["dtype"],
-            "steps": cfg["network"]["steps"], "plan": s["plan"]}
+            "steps": cfg["network"]["steps"], "plan": s["plan"],
+            "schedule": cfg["mutation"]["schedule"], "repair": cfg["mutation"]["repair"]}
 
 
 def _drive(path, cfg, states, workers, scheduler, say, stop_after) -> None:
@@ -383,21 +383,17 @@ def _next_generation(st: _Seed, cfg: Config, engine, settings, stop_after) -> No
             n = min(n, s["budget"] - st.evaluations)
         picks = tournament(stream(st.seed, 0, g, Purpose.SELECT), len(st.population),
                            s["tournament_size"], n)
-        st.children = []
-        for i, k in enumerate(picks):
-            parent = st.population[int(k)]
-            net, records = mutate(parent["net"], cfg["mutation"]["schedule"], seed=st.seed,
-                                  round_=g, repair=cfg["mutation"]["repair"], code=i)
-            ops = [{"name": r["name"], "letter": r["letter"], "args": r["args"]}
-                   for r in records if r["error"] is None]
-            st.children.append(_member(f"g{g}-{i}", parent["id"], ops, g, net))
+        st.children = [_member(f"g{g}-{i}", st.population[int(k)]["id"], [], g,
+                               st.population[int(k)]["net"])  # the parent, mutated by the task
+                       for i, k in enumerate(picks)]
     chunk = s["chunk"]
     st.pending, st.client_s = {}, time.perf_counter() - t0
     st.n_chunks = (len(st.children) + chunk - 1) // chunk
     for c in range(st.n_chunks):
         nets = [m["net"] for m in st.children[c * chunk:(c + 1) * chunk]]
+        codes = None if g == 0 else list(range(c * chunk, c * chunk + len(nets)))
         engine.submit(f"search/{st.seed}/{c}/g{g}", train_chunk, nets, st.arrays, settings,
-                      st.seed, g, priority=-g)
+                      st.seed, g, codes, priority=-g)
 
 
 def _member(ident, parent, ops, generation, net) -> dict:
@@ -414,7 +410,7 @@ def _complete_generation(st: _Seed, cfg: Config, say) -> None:
         st.wall_s += res["seconds"]
         for j, net in enumerate(res["nets"]):
             m = st.children[c * s["chunk"] + j]
-            m["net"] = net
+            m["net"], m["ops"] = net, res["ops"][j]
             for key in _METRICS:
                 m[key] = res[key][j]
             m["edges"], m["hidden"] = int(net.n_edges), int(net.n_hidden)
