@@ -8,6 +8,7 @@ apart; float64 agreement to 1e-12.
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 
 import numpy as np
@@ -17,7 +18,7 @@ from graphnet.core.losses import Loss
 from graphnet.core.model import Sequential
 from graphnet.core.optim import Adam, Momentum, SGD
 from graphnet.errors import DivergenceError, GraphError, InputError, InputTypeError
-from graphnet.graph._union import member_network, union_depths
+from graphnet.graph._union import gc_paused, member_network, union_depths
 from graphnet.graph._validate import canonical_graph
 from graphnet.graph.execute import GraphLayer, graph_model
 from graphnet.graph.network import GraphNetwork
@@ -345,6 +346,24 @@ def test_compiling_a_population_takes_memory_in_proportion_to_its_edges():
         tracemalloc.stop()
     assert len(pop.groups) == 1
     assert peak < 1000 * size, f"{peak / 2**20:.1f} MB for {size} edges + nodes"
+
+
+def test_the_collector_pause_is_undone_whatever_happens():
+    with pytest.raises(ZeroDivisionError):
+        with gc_paused():
+            assert not gc.isenabled()
+            1 / 0
+    assert gc.isenabled()
+    pop = compile_population(_population(12, P=3))
+    pop.networks()
+    assert gc.isenabled()
+    gc.disable()                                        # a caller's own pause is kept
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 # ------------------------------------------------------------------------ divergence

