@@ -307,10 +307,8 @@ def _prepare(path: str, cfg: Config, *, resume: bool, force: bool) -> list:
             ownership.remove_own_search(path)
     states = [_Seed(s, cfg) for s in cfg.seeds]
     if resuming:
-        done = sd.read_marker(path).get("seeds", {})
-        for st in states:
-            g = done.get(str(st.seed))
-            state = sd.read_checkpoint(path, st.seed, g) if g is not None else None
+        for st in states:  # the newest checkpoint (the marker may lag it by one)
+            state = sd.read_checkpoint(path, st.seed)
             if state is not None:
                 st.restore(state)
     else:
@@ -505,9 +503,9 @@ def _test_accuracy(net, test, cfg) -> float:
 
 def _checkpoint(path: str, st: _Seed, states) -> None:
     """After a seed's generation: its checkpoint, its snapshots when done, the marker."""
-    sd.write_checkpoint(path, st.seed, st.generation, st.state())
-    if st.finished:
+    if st.finished:  # before the checkpoint that says so: a kill between them redoes both
         _snapshots(path, st)
+    sd.write_checkpoint(path, st.seed, st.generation, st.state())
     _write_marker(path, states, complete=False)  # the tables: when the search stops
 
 

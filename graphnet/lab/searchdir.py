@@ -132,7 +132,17 @@ def read_generations(path) -> list:
 
 
 def read_lineage(path) -> list:
-    """lineage.jsonl as a list of dicts."""
+    """lineage.jsonl as a list of dicts (NaN written as null reads as None).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     row = dict.fromkeys(LINEAGE_KEYS, float("nan"))
+    ...     write_tables(d, results=[], generations=[], lineage=[row])
+    ...     read_lineage(d)[0]["val_loss"] is None
+    True
+    """
     with open(os.path.join(os.fspath(path), "lineage.jsonl"), encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -159,13 +169,34 @@ def write_checkpoint(path: str, seed: int, generation: int, state: dict) -> None
             os.remove(os.path.join(folder, name))
 
 
-def read_checkpoint(path: str, seed: int, generation: int) -> dict | None:
-    """A seed's state after ``generation``, or None when missing or unreadable."""
-    try:
-        with open(checkpoint_path(path, seed, generation), encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
-        return None
+def read_checkpoint(path: str, seed: int, generation: int | None = None) -> dict | None:
+    """A seed's state after ``generation`` (default: its newest readable checkpoint), or None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_checkpoint(d, 0, 1, {"generation": 1})
+    ...     write_checkpoint(d, 0, 2, {"generation": 2})     # gen001.json goes
+    ...     read_checkpoint(d, 0), read_checkpoint(d, 0, 1), read_checkpoint(d, 1)
+    ({'generation': 2}, None, None)
+    """
+    if generation is not None:
+        candidates = [checkpoint_path(path, seed, generation)]
+    else:
+        folder = os.path.dirname(checkpoint_path(path, seed, 0))
+        names = os.listdir(folder) if os.path.isdir(folder) else []
+        gens = sorted((int(n[3:-5]) for n in names
+                       if n.startswith("gen") and n.endswith(".json") and n[3:-5].isdigit()),
+                      reverse=True)
+        candidates = [checkpoint_path(path, seed, g) for g in gens]
+    for candidate in candidates:
+        try:
+            with open(candidate, encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def write_snapshots(path: str, seed: int, *, best, front: dict, lineage: dict) -> None:
