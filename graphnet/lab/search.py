@@ -335,8 +335,8 @@ def _write_marker(path, states, *, complete):
 def _settings(cfg: Config) -> dict:
     t, s = cfg["train"], cfg["search"]
     return {"epochs": s["epochs"], "batch_size": t["batch_size"], "optimizer": t["optimizer"],
-            "lr": t["lr"], "loss": t["loss"], "dtype": t["dtype"],
-            "steps": cfg["network"]["steps"], "plan": s["plan"],
+            "lr": t["lr"], "weight_decay": t["weight_decay"], "loss": t["loss"],
+            "dtype": t["dtype"], "steps": cfg["network"]["steps"], "plan": s["plan"],
             "schedule": cfg["mutation"]["schedule"], "repair": cfg["mutation"]["repair"]}
 
 

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from graphnet.core.optim import get_optimizer
 from graphnet.graph.network import GraphNetwork
 from graphnet.graph.population import compile_population
 from graphnet.graph.population_fit import evaluate_population, train_population
@@ -35,8 +36,8 @@ def train_chunk(nets, arrays, settings: dict, seed: int, generation: int, codes=
         Start networks (generation 0), or the parents of the chunk's children.
     arrays : tuple (X_train, y_train, X_val, y_val)
     settings : dict
-        ``epochs``, ``batch_size``, ``optimizer``, ``lr``, ``loss``, ``dtype``, ``steps``,
-        ``plan`` (False: every network in its own plan); for children also ``schedule``
+        ``epochs``, ``batch_size``, ``optimizer``, ``lr``, ``weight_decay`` (optional),
+        ``loss``, ``dtype``, ``steps``, ``plan`` (False: every network in its own plan); for children also ``schedule``
         and ``repair`` (``[mutation]``).
     seed, generation : int
         The batches are the stream ``(seed, 0, generation, FIT)``, the same for every
@@ -83,8 +84,10 @@ def train_chunk(nets, arrays, settings: dict, seed: int, generation: int, codes=
         for group in groups:
             pop = compile_population(group, steps=settings["steps"],
                                      dtype=np.dtype(settings["dtype"]))
-            train_population(pop, X, y, loss=settings["loss"], optimizer=settings["optimizer"],
-                             lr=settings["lr"], epochs=settings["epochs"],
+            opt = get_optimizer(settings["optimizer"], settings["lr"],
+                                weight_decay=settings.get("weight_decay", 0.0))
+            train_population(pop, X, y, loss=settings["loss"], optimizer=opt,
+                             epochs=settings["epochs"],
                              batch_size=settings["batch_size"],
                              seed=stream(seed, 0, generation, Purpose.FIT))
             val_loss, val_acc = evaluate_population(pop, Xv, yv, settings["loss"])
