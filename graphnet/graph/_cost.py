@@ -7,10 +7,10 @@ function, so the model changes speed only, never results.
 The constants are measured, not guessed: :func:`graphnet.graph._calibrate.measure` times
 the kernels the forms really run (``python benchmarks/bench_graph.py --calibrate OUT``
 writes them as JSON and prints them). :data:`DEFAULTS` holds the figures measured that way
-on the reference machine (2 cores of an AMD EPYC (Zen 4, AVX-512), numpy + OpenBLAS 0.3.31
-on one thread, scipy 1.16, batch 256, float32, median of 3 calibrations). A JSON file named
-by the environment variable ``GRAPHNET_COST_FILE`` (as written by the calibration)
-overrides them for the process.
+on the reference machine (2 cores of an AMD EPYC (Zen 4, AVX-512), numpy 2.4 + OpenBLAS
+0.3.31 on one thread, scipy 1.17, batch 256, float32: the median of 7 calibrations, on
+2026-12-01). A JSON file named by the environment variable ``GRAPHNET_COST_FILE`` (as
+written by the calibration) overrides them for the process.
 """
 
 from __future__ import annotations

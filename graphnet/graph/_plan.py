@@ -24,8 +24,8 @@ a row holding the constant 1, then (feedforward) each level followed by its own 
 row (recurrent: all non-input nodes). Biases are weights on edges from a constant row, so
 a level's sources and one constant row form one contiguous range and the bias costs no
 extra operation. The parameter vector is ``(w, b, 0)``; the compiler records where each
-parameter sits in the dense blocks (``block_pos``/``block_param``) and in the edge-list
-tables (``ell_param``), so that a forward pass scatters the parameters in with a few
+parameter sits in the dense blocks (``block_pos``/``block_param``), in the edge-list
+tables (``ell_param``) and in the csr values (``csr_param``), so that a forward pass scatters the parameters in with a few
 ``Fill`` operations and a backward pass gathers the gradients out with two index arrays.
 """
 
