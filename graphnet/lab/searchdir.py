@@ -13,7 +13,9 @@
       checkpoints/seed<S>/gen<GGG>.json    a seed's whole state after generation GGG
       summary.md, plots/ (graphnet.lab.searchreport, graphnet.lab.plots.search)
 
-CSV cells are :func:`graphnet.lab.rundir.format_value`'s (floats exact, booleans 1/0, NaN
+``wall_s`` is a seed's compute seconds: its tasks' time (wherever they ran) plus the
+client's work for it, summed; with several workers the seeds' sums can exceed the elapsed
+time. CSV cells are :func:`graphnet.lab.rundir.format_value`'s (floats exact, booleans 1/0, NaN
 ``nan``); lineage.jsonl writes NaN as ``null``. Rows are ordered by seed (as configured),
 generation and index, whatever order the engine returned them in, so two searches with
 the same config write the same files but for the ``wall_s`` columns.
