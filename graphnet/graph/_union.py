@@ -33,6 +33,7 @@ from graphnet._checks import check_steps, is_int
 from graphnet.errors import InputError, InputTypeError
 from graphnet.graph._plan import check_strategy, compile_program
 from graphnet.graph._validate import canonical_graph
+from graphnet.graph.analysis import levels as depth_levels
 from graphnet.graph.execute import Plan
 from graphnet.graph.network import GraphNetwork
 
@@ -139,6 +140,8 @@ class UnionPlan(Plan):
     It runs forward and backward exactly as a plan of the union network would (the
     methods are Plan's); it has no ``net`` and no structure reports (``unreachable``,
     ``dead_ends``, ``sinks`` and ``cycles`` are None: each member's own plan has them).
+    It sets what ``Plan.__init__`` sets, from arrays: a field added there belongs here too
+    (every population test runs this plan).
     """
 
     def __init__(self, union: _Union, src, dst, w0, b0, trainable, *, steps, strategy):
@@ -224,8 +227,7 @@ def build_group(nets, indices, mode, steps, dtype, strategy) -> Group:
     w0 = np.concatenate([mem.w0 for mem in members])
     trainable = np.concatenate([mem.trainable for mem in members])
     if mode == "feedforward":
-        d = union_depths(offset, m, src, dst)
-        levels = [np.flatnonzero(d == k) for k in range(1, int(d.max()) + 1)]
+        levels = depth_levels(union_depths(offset, m, src, dst))
     else:
         levels = [np.arange(m, offset)]
     union = _Union(n_nodes=offset, n_inputs=m, mode=mode, activations=tuple(acts),
