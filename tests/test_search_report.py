@@ -7,7 +7,9 @@ run a search and take about a second.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +19,12 @@ from graphnet.errors import DataError
 from graphnet.graph.extras import add_edge, split_edge
 from graphnet.graph.network import GraphNetwork
 from graphnet.lab import rundir as rd
+from graphnet.lab.config import load_config
 from graphnet.lab.plots.search import lineage_tree, plot_fitness, plot_front, plot_search
 from graphnet.lab.searchdata import load_search, pareto_front
 from graphnet.lab.searchreport import search_stats, write_search_summary
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 CONFIG = """name = "xor_grow_test"
 description = "a made-up search"
@@ -245,3 +250,30 @@ def test_lineage_tree_holds_the_ancestors_and_their_siblings(tmp_path):
     assert sorted(n for n in g if g.nodes[n]["on_path"]) == ["g0-0", "g1-0", "g2-0"]
     assert g.edges["g1-0", "g2-0"]["ops"] == "add_edge+N"
     assert g.edges["g0-0", "g1-1"]["ops"] == "A"
+
+
+@pytest.mark.parametrize("name, start, ops", [
+    ("xor_grow", "minimal", ["split_edge", "add_edge", "threshold", "assign"]),
+    ("digits_search", "minimal", ["split_edge", "add_edge", "threshold", "assign"]),
+    ("mnist1d_search", "layered", ["prune_smallest", "regrow", "split_edge", "assign"])])
+def test_ready_search_configs_load(name, start, ops):
+    cfg = load_config(EXPERIMENTS / f"{name}.toml")
+    assert cfg.name == name and cfg["network"]["start"] == start
+    assert [e["op"] for e in cfg["mutation"]["schedule"]] == ops
+    assert cfg["search"]["selection"] == "pareto" and cfg["search"]["objective"] == "val_accuracy"
+    if name == "xor_grow":  # NEAT's benchmark: 20 seeds, stop when all four points are right
+        assert len(cfg["seeds"]) == 20 and cfg["search"]["population"] <= 150
+        assert (cfg["search"]["stop_metric"], cfg["search"]["fitness_threshold"]) == \
+            ("train_accuracy", 1.0)
+
+
+def test_search_example_runs(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("search_example",
+                                                  EXPERIMENTS / "search_example.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.main(str(tmp_path / "ex"), tiny=True)
+    out = capsys.readouterr().out
+    assert res.complete and "solved 2 of 2 seeds" in out
+    assert "generation 0: " in out and "(start)" in out
+    assert (tmp_path / "ex" / "summary.md").is_file()
