@@ -71,7 +71,8 @@ def _summary(runs, seeds) -> dict:
     evals = mean_std([r["evaluations"] for r in solved])
     wall = mean_std([r["wall_s"] for r in runs])
     return {"seeds": len(seeds), "solved": len(solved),
-            "evaluations_per_solved": evals, "evaluations_total": sum(r["evaluations"] for r in runs),
+            "evaluations_per_solved": evals,
+            "evaluations_total": sum(r["evaluations"] for r in runs),
             "wall_per_seed_s": wall, "wall_per_solved_s": mean_std([r["wall_s"] for r in solved]),
             "hidden": mean_std([r["hidden"] for r in solved]),
             "connections": mean_std([r["connections"] for r in solved]), "runs": runs}

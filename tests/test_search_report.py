@@ -62,8 +62,8 @@ fitness_threshold = 1.0
 
 RESULTS = ("seed,solved,generations,evaluations,wall_s,best_val_accuracy,best_test_accuracy,"
            "best_edges,best_hidden,extra\n"
-           "1,False,3,13,2.5,0.75,0.5,4,1,x\n"
-           "0,True,2,7,1.5,1.0,1.0,4,1,y\n")
+           "1,0,3,13,2.5,0.75,0.5,4,1,x\n"
+           "0,1,2,7,1.5,1.0,1.0,4,1,y\n")
 
 
 def _op(name, letter=None, **args):

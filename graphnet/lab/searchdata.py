@@ -13,14 +13,14 @@ operators that made it. This module reads that record and nothing else; it never
   fitness, val_accuracy, val_loss, edges, hidden, selected``);
 * ``snapshots/seed<S>/best.json``, ``front/<id>.json``, ``lineage/<id>.json``.
 
-Columns and keys are read by name; extra ones are kept. The Pareto front here is the one the
-figures and the summary show: validation accuracy up (or validation loss down) against edges
-down, non-dominated in both.
+The tables are read by :mod:`graphnet.lab.searchdir`'s readers (the module that writes
+them); columns and keys are read by name, extra ones kept, and a missing one is named. The
+Pareto front here is the one the figures and the summary show: validation accuracy up (or
+validation loss down) against edges down, non-dominated in both.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -30,63 +30,33 @@ from pathlib import Path
 
 from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.graph.io import read_network
-from graphnet.lab.rundir import read_history
+from graphnet.lab import searchdir as sd
 
-__all__ = ["SearchData", "load_search", "parse_cell", "pareto_front",
-           "RESULT_COLUMNS", "GENERATION_COLUMNS"]
+__all__ = ["SearchData", "load_search", "pareto_front",
+           "REQUIRED_RESULT_COLUMNS", "REQUIRED_GENERATION_COLUMNS"]
 
 #: The columns of ``results.csv`` every report needs (a search may add more).
-RESULT_COLUMNS = ("seed", "solved", "generations", "evaluations", "wall_s", "best_val_accuracy",
-                  "best_test_accuracy", "best_edges", "best_hidden")
+REQUIRED_RESULT_COLUMNS = ("seed", "solved", "generations", "evaluations", "wall_s",
+                           "best_val_accuracy", "best_test_accuracy", "best_edges",
+                           "best_hidden")
 #: The columns of ``generations.csv`` the figures need.
-GENERATION_COLUMNS = ("seed", "generation", "evaluations", "best", "median")
+REQUIRED_GENERATION_COLUMNS = ("seed", "generation", "evaluations", "best", "median")
 
 
-def parse_cell(text):
-    """One CSV cell typed: ``""`` -> None, booleans, int, float, else the string.
-
-    Examples
-    --------
-    >>> [parse_cell(t) for t in ("", "True", "false", "3", "0.25", "nan", "g1-2")]
-    [None, True, False, 3, 0.25, nan, 'g1-2']
-    """
-    text = text.strip()
-    if text == "":
-        return None
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
+def _read(reader, path: Path, name: str, required=()) -> list:
+    """A search table through :mod:`graphnet.lab.searchdir`'s reader, its errors named."""
+    if not (path / name).is_file():
+        raise DataError(f"{path}: missing {name}")
     try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _read_csv(path: Path, required) -> list:
-    """Typed rows of a CSV file; every column of ``required`` must be in its header."""
-    if not path.is_file():
-        raise DataError(f"{path}: missing; a search directory has results.csv and "
-                        "generations.csv")
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise DataError(f"{path}: missing column(s) {', '.join(missing)}; got {header}")
-        return [{k: parse_cell(v or "") for k, v in row.items() if k is not None}
-                for row in reader]
-
-
-def _read_lineage(path: Path) -> list:
-    """lineage.jsonl's objects (the run's JSON-lines reader); each needs seed and id."""
-    rows = read_history(path) if path.is_file() else []
-    for k, row in enumerate(rows):
-        if "seed" not in row or "id" not in row:
-            raise DataError(f"{path}: record {k + 1} has no seed or id: {sorted(row)}")
+        rows = reader(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path / name}: malformed ({exc})") from exc
+    missing = [c for c in required if rows and c not in rows[0]]
+    if missing:
+        raise DataError(f"{path / name}: missing column(s) {', '.join(missing)}; got "
+                        f"{list(rows[0])}")
+    if any(not isinstance(r, dict) or "seed" not in r for r in rows):
+        raise DataError(f"{path / name}: every row needs a seed")
     return rows
 
 
@@ -106,7 +76,7 @@ class SearchData:
     marker : dict
         ``search.json``.
     results : list of dict
-        ``results.csv`` rows, typed (:func:`parse_cell`), seeds ascending.
+        ``results.csv`` rows, numbers parsed, seeds ascending.
     generations : list of dict
         ``generations.csv`` rows, typed.
     lineage : list of dict
@@ -256,10 +226,14 @@ def load_search(path) -> SearchData:
         raise DataError(f"{path}: missing config.toml (the resolved config)") from None
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path / 'config.toml'}: not valid TOML ({exc})") from exc
-    results = sorted(_read_csv(path / "results.csv", RESULT_COLUMNS), key=lambda r: r["seed"])
-    generations = _read_csv(path / "generations.csv", GENERATION_COLUMNS)
+    results = sorted(_read(sd.read_results, path, "results.csv", REQUIRED_RESULT_COLUMNS),
+                     key=lambda r: r["seed"])
+    generations = _read(sd.read_generations, path, "generations.csv",
+                        REQUIRED_GENERATION_COLUMNS)
+    lineage = (_read(sd.read_lineage, path, "lineage.jsonl", ("id",))
+               if (path / "lineage.jsonl").is_file() else [])
     return SearchData(path=path, config=config, marker=marker, results=results,
-                      generations=generations, lineage=_read_lineage(path / "lineage.jsonl"))
+                      generations=generations, lineage=lineage)
 
 
 def pareto_front(scores, sizes, *, maximize: bool = True) -> list:

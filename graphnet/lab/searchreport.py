@@ -360,7 +360,7 @@ def write_search_summary(path, *, baselines=None) -> str:
     ...                                    '[search]\\npopulation = 4\\n')
     >>> _ = (d / "results.csv").write_text(
     ...     "seed,solved,generations,evaluations,wall_s,best_val_accuracy,"
-    ...     "best_test_accuracy,best_edges,best_hidden\\n0,True,2,12,0.5,1.0,1.0,5,1\\n")
+    ...     "best_test_accuracy,best_edges,best_hidden\\n0,1,2,12,0.5,1.0,1.0,5,1\\n")
     >>> _ = (d / "generations.csv").write_text("seed,generation,evaluations,best,median\\n"
     ...                                        "0,0,4,0.5,0.5\\n0,1,8,0.75,0.5\\n")
     >>> text = write_search_summary(d)
