@@ -34,11 +34,12 @@ Exactness
 Cost
     No union :class:`GraphNetwork` is built: the union is laid out from the members' edge
     arrays (numpy, no networkx) and compiled straight into a plan, so compiling costs
-    about what compiling the members' own plans costs, minus their per-plan overhead
-    (digits-sized graphs: about half), and memory stays proportional to the edges plus
-    nodes x batch (no ``n x n`` matrix of the union). A training step costs one plan run
-    per union instead of one per network. :meth:`Population.networks` rebuilds each
-    trained network from its arrays without re-validating it (only its weights changed).
+    what compiling the members' own plans costs minus their per-plan overhead (measured:
+    0.6x for 64 digits-sized graphs, 0.15x for 150 XOR-sized ones; the rest is the plan
+    compiler's per-edge work), and memory stays proportional to the edges plus nodes x
+    batch (no ``n x n`` matrix of the union). A training step costs one plan run per
+    union instead of one per network. :meth:`Population.networks` rebuilds each trained
+    network from its arrays without re-validating it (only its weights changed).
     The union building, the member bookkeeping and the split back are
     :mod:`graphnet.graph._union`.
 
