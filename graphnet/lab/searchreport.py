@@ -193,7 +193,9 @@ def _searched(data: SearchData) -> list:
     start = search.get("start", net.get("start", "-"))
     training = ", ".join(f"{k} {value_text(tr[k])}" for k in
                          ("epochs", "optimizer", "lr", "batch_size") if k in tr)
+    shape = net.get("sizes") or net.get("hidden") if start == "layered" else None
     lines = [f"Data `{dat.get('dataset', '-')}`; start `{start}`"
+             + (f" {value_text(shape)}" if shape else "")
              + (f" ({net['mode']})" if "mode" in net else "")
              + (f"; training per candidate: {training}" if training else "")
              + f"; seeds {value_text(sorted(data.seeds))}."

@@ -26,7 +26,7 @@ from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from graphnet.errors import InputError
 from graphnet.lab.plots.common import _grid, _pick, _save, _saved
@@ -106,7 +106,8 @@ def plot_front(search, *, metric=None, seeds=None, path=None, dpi=100):
             ax.step(edges[front], score[front], where="post", marker="o", ms=3,
                     color=cmap(norm(g)), lw=1.2, zorder=2)
         ax.set_title(f"seed {s}", fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel("edges")
         ax.set_ylabel("validation " + ("accuracy" if metric == "val_accuracy" else "loss"))
         ax.grid(alpha=0.3)
@@ -114,8 +115,8 @@ def plot_front(search, *, metric=None, seeds=None, path=None, dpi=100):
         ax.set_visible(False)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axes[:len(seeds)].tolist(),
                  label="generation", shrink=0.8)
-    fig.suptitle("Pareto front after each generation (over every network evaluated so far)",
-                 fontsize=10)
+    fig.suptitle("Pareto front after each generation\n(every network evaluated so far; grey: "
+                 "all evaluated)", fontsize=9)
     return _save(fig, path, dpi)
 
 
