@@ -161,6 +161,13 @@ def test_summary_numbers_are_those_computed_by_hand(tmp_path):
     # the best per seed: its snapshot, 2 generations of ancestors, the ops along the way
     assert ("| 0 | [g2-0](snapshots/seed0/best.json) | 2 | 6 | split_edge, add_edge, N "
             "(split_edge x1, add_edge x1, N x1) |") in text
+    # repeats along a lineage run together
+    lines = (d / "lineage.jsonl").read_text().replace(  # seed 0's g2-0: add_edge twice
+        '"ops": [{"name": "add_edge"', '"ops": [{"name": "add_edge", "letter": null, '
+        '"args": {}}, {"name": "add_edge"', 1)
+    (d / "lineage.jsonl").write_text(lines)
+    assert ("| split_edge, add_edge x2, N (add_edge x2, split_edge x1, N x1) |"
+            in write_search_summary(d))
     # the baseline run: mlp 0.6 and 0.8 -> 70.00 ± 14.14 %, 100 parameters; the winners'
     # edges 4, 4 and parameters 6 (4 edges + the biases of h0 and y0) per seed
     assert "| search: best per seed | 4 ± 0 | 6 ± 0 | 75.00 ± 35.36 % | 2 |" in text

@@ -224,12 +224,20 @@ def _entry_text(entry) -> str:
 
 
 def _ops_text(chain) -> str:
-    """The operators along a lineage, letter (or name) per step, e.g. ``split_edge, A, N``."""
+    """The operators along a lineage in order, repeats run together, then the totals:
+    ``split_edge, add_edge x2, N (add_edge x2, split_edge x1, N x1)``."""
     ops = [(o.get("letter") or o.get("name") or "?") for r in chain[1:] for o in r.get("ops")
            or []]
     if not ops:
         return "-"
-    shown = ", ".join(ops[:_OP_SHOWN]) + (", ..." if len(ops) > _OP_SHOWN else "")
+    runs = []
+    for op in ops:
+        if runs and runs[-1][0] == op:
+            runs[-1][1] += 1
+        else:
+            runs.append([op, 1])
+    shown = ", ".join(op + (f" x{n}" if n > 1 else "") for op, n in runs[:_OP_SHOWN])
+    shown += ", ..." if len(runs) > _OP_SHOWN else ""
     counts = Counter(ops)
     return f"{shown} ({', '.join(f'{k} x{v}' for k, v in counts.most_common())})"
 
