@@ -101,7 +101,8 @@ from graphnet.rng import make_rng  # noqa: E402
 from graphnet.train import fit  # noqa: E402
 
 __all__ = ["CASES", "xor_graphs", "digits_graphs", "make_case", "train_pop", "train_loop",
-           "split_pop", "split_loop", "padded", "neat_genomes", "peak_memory", "bench", "format_report", "main"]
+           "split_back", "padded", "neat_genomes", "peak_memory", "bench", "format_report",
+           "main"]
 
 torch_available = harness.torch_available   # module names, so that tests can patch them
 
@@ -210,14 +211,11 @@ def train_loop(case, dtype=np.float64):
     return models, compile_s
 
 
-def split_pop(pop) -> list:
-    """The population's P trained networks (a search's next generation starts from them)."""
-    return pop.networks()
-
-
-def split_loop(models) -> list:
-    """The loop's P trained networks, ``GraphLayer.to_network()`` of each model."""
-    return [model.layers[0].to_network() for model in models]
+def split_back(trained) -> list:
+    """The P trained networks: ``pop.networks()``, or each loop model's ``to_network()``."""
+    if hasattr(trained, "networks"):
+        return trained.networks()
+    return [model.layers[0].to_network() for model in trained]
 
 
 def padded(nets) -> dict:
@@ -378,8 +376,6 @@ def neat_genomes(P=150, *, seed=0):
     return genomes, cfg
 
 
-
-
 def peak_memory(fn) -> float:
     """Peak traced allocation of ``fn()`` in MB (tracemalloc)."""
     tracemalloc.start()
@@ -431,23 +427,16 @@ def bench_case(name, *, quick, repeats, threads, use_torch, use_neat, strategy,
         "max_param_diff_vs_loop": _max_param_diff(pop, models)}
     comp = {"population": [], "loop": []}            # per run: (total, compile, split) s
 
-    def pop_run():
+    def path(impl, train):                           # compile + train, then split back
         t0 = time.perf_counter()
-        pop, compile_s = train_pop(case, strategy, dtype)
+        trained, compile_s = train()
         t1 = time.perf_counter()
-        split_pop(pop)
+        split_back(trained)
         t2 = time.perf_counter()
-        comp["population"].append((t2 - t0, compile_s, t2 - t1))
+        comp[impl].append((t2 - t0, compile_s, t2 - t1))
 
-    def loop_run():
-        t0 = time.perf_counter()
-        models, compile_s = train_loop(case, dtype)
-        t1 = time.perf_counter()
-        split_loop(models)
-        t2 = time.perf_counter()
-        comp["loop"].append((t2 - t0, compile_s, t2 - t1))
-
-    fns = {"population": pop_run, "loop": loop_run}
+    fns = {"population": lambda: path("population", lambda: train_pop(case, strategy, dtype)),
+           "loop": lambda: path("loop", lambda: train_loop(case, dtype))}
     if name == "xor150":
         X = case["X"]
         X = X.astype(dtype)
@@ -496,14 +485,13 @@ def bench_case(name, *, quick, repeats, threads, use_torch, use_neat, strategy,
             res["torch_first_forward_diff"] = tr["first_forward_diff"]
     elif use_torch:
         res["torch"] = "torch not importable: torch column skipped"
-    half = case["nets"][:max(1, len(case["nets"]) // 2)]
+    P = len(case["nets"])
     res["memory_mb"] = {"population": peak_memory(lambda: train_pop(case, strategy, dtype)),
-                        "loop": peak_memory(lambda: train_loop(case, dtype)),
-                        "compile_half": peak_memory(lambda: compile_population(
-                            half, softmax=case["softmax"], strategy=strategy, dtype=dtype)),
-                        "compile_all": peak_memory(lambda: compile_population(
-                            case["nets"], softmax=case["softmax"], strategy=strategy,
-                            dtype=dtype))}
+                        "loop": peak_memory(lambda: train_loop(case, dtype))}
+    for key, nets in (("compile_half", case["nets"][:max(1, P // 2)]),
+                      ("compile_all", case["nets"])):
+        res["memory_mb"][key] = peak_memory(lambda: compile_population(
+            nets, softmax=case["softmax"], strategy=strategy, dtype=dtype))
     return res
 
 

@@ -62,7 +62,7 @@ def test_population_and_loop_train_to_the_same_parameters(name):
     pop, _ = bp.train_pop(case)
     models, _ = bp.train_loop(case)
     assert bp._max_param_diff(pop, models) < 1e-12
-    for new, ref in zip(bp.split_pop(pop), bp.split_loop(models)):   # what both time last
+    for new, ref in zip(bp.split_back(pop), bp.split_back(models)):   # what both time last
         np.testing.assert_allclose(new.matrix(), ref.matrix(), rtol=0, atol=1e-12)
     assert len(bp._batches(len(case["X"]), case["epochs"], case["batch"])) >= 1
 
