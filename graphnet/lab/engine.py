@@ -219,7 +219,8 @@ class DaskEngine:
             self.name = f"{workers} Dask workers (LocalCluster)"
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                         processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address="127.0.0.1:0",
+                                        silence_logs=logging.ERROR)
             self.client = Client(self.cluster, set_as_default=False)
             import os
 
