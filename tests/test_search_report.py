@@ -193,6 +193,14 @@ def test_baselines_named_in_the_search_section_are_read(tmp_path):
     assert "| baselines |" not in text
 
 
+def test_without_a_stop_rule_nothing_is_called_solved(tmp_path):
+    d = make_search(tmp_path, baseline=False)
+    (d / "config.toml").write_text(CONFIG.replace("fitness_threshold = 1.0\n", ""))
+    text = write_search_summary(d)
+    assert "Solved:" not in text and "No stop rule" in text
+    assert "| 0 | - | 2 | 7 | 1.50 |" in text
+
+
 def test_named_baseline_that_is_not_a_run_is_refused(tmp_path):
     d = make_search(tmp_path, baseline=False)
     with pytest.raises(DataError, match=r"baselines: .*nowhere is not a run directory"):

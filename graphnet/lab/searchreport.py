@@ -301,14 +301,18 @@ def search_markdown(data: SearchData, *, baselines=None) -> str:
               "| seed | solved | generations | evaluations | wall (s) | best val accuracy | "
               "best test accuracy | edges | hidden |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rule = "fitness_threshold" in cfg.get("search", {})  # else nothing can be solved
     for r in data.results:
         lines.append(
-            f"| {r['seed']} | {_cell(data.solved(r))} | {_cell(r.get('generations'))} | "
+            f"| {r['seed']} | {_cell(data.solved(r)) if rule else '-'} | "
+            f"{_cell(r.get('generations'))} | "
             f"{_cell(r.get('evaluations'))} | {_cell(_num(r.get('wall_s')), 2)} | "
             f"{_cell(r.get('best_val_accuracy'), pct=True)} | "
             f"{_cell(r.get('best_test_accuracy'), pct=True)} | {_cell(r.get('best_edges'))} | "
             f"{_cell(r.get('best_hidden'))} |")
-    lines += ["", f"**Solved: {stats['solved']} of {stats['seeds']} seeds.**", "",
+    solved = (f"**Solved: {stats['solved']} of {stats['seeds']} seeds.**" if rule else
+              "No stop rule (`[search] fitness_threshold`): every seed ran its generations.")
+    lines += ["", solved, "",
               "## Over seeds (mean ± std)", "",
               "| figure | all seeds | solved seeds |", "| --- | --- | --- |",
               f"| evaluated networks | {_pm(stats['evaluations'], 0)} | "
@@ -367,7 +371,7 @@ def write_search_summary(path, *, baselines=None) -> str:
     >>> _ = (d / "search.json").write_text(json.dumps(
     ...     {"version": 1, "kind": "search", "complete": True, "seeds": {"0": 2}}))
     >>> _ = (d / "config.toml").write_text('name = "x"\\n[data]\\ndataset = "xor"\\n'
-    ...                                    '[search]\\npopulation = 4\\n')
+    ...                                    '[search]\\npopulation = 4\\nfitness_threshold = 1.0\\n')
     >>> _ = (d / "results.csv").write_text(
     ...     "seed,solved,generations,evaluations,wall_s,best_val_accuracy,"
     ...     "best_test_accuracy,best_edges,best_hidden\\n0,1,2,12,0.5,1.0,1.0,5,1\\n")
