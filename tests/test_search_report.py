@@ -263,7 +263,7 @@ def test_lineage_tree_holds_the_ancestors_and_their_siblings(tmp_path):
     g = lineage_tree(load_search(make_search(tmp_path)), 0)
     assert sorted(g.nodes) == ["g0-0", "g1-0", "g1-1", "g2-0"]
     assert sorted(n for n in g if g.nodes[n]["on_path"]) == ["g0-0", "g1-0", "g2-0"]
-    assert g.edges["g1-0", "g2-0"]["ops"] == "add_edge+N"
+    assert g.edges["g1-0", "g2-0"]["ops"] == "add_edge, N"
     assert g.edges["g0-0", "g1-1"]["ops"] == "A"
 
 

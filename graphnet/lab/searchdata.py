@@ -32,7 +32,7 @@ from graphnet.errors import DataError, InputError, InputTypeError
 from graphnet.graph.io import read_network
 from graphnet.lab import searchdir as sd
 
-__all__ = ["SearchData", "load_search", "pareto_front",
+__all__ = ["SearchData", "load_search", "pareto_front", "op_names", "run_together",
            "REQUIRED_RESULT_COLUMNS", "REQUIRED_GENERATION_COLUMNS"]
 
 #: The columns of ``results.csv`` every report needs (a search may add more).
@@ -234,6 +234,31 @@ def load_search(path) -> SearchData:
                if (path / "lineage.jsonl").is_file() else [])
     return SearchData(path=path, config=config, marker=marker, results=results,
                       generations=generations, lineage=lineage)
+
+
+def op_names(row) -> list:
+    """The operators of a lineage row, each by its letter, else its name."""
+    return [(o.get("letter") or o.get("name") or "?") for o in row.get("ops") or []]
+
+
+def run_together(names, limit=None) -> str:
+    """Names in order with repeats run together; at most ``limit`` runs, then ``...``.
+
+    Examples
+    --------
+    >>> run_together(["add_edge"] * 3 + ["A", "split_edge", "split_edge"])
+    'add_edge x3, A, split_edge x2'
+    >>> run_together(["A", "N", "A"], limit=2)
+    'A, N, ...'
+    """
+    runs = []
+    for name in names:
+        if runs and runs[-1][0] == name:
+            runs[-1][1] += 1
+        else:
+            runs.append([name, 1])
+    text = ", ".join(n + (f" x{k}" if k > 1 else "") for n, k in runs[:limit])
+    return text + (", ..." if limit is not None and len(runs) > limit else "")
 
 
 def pareto_front(scores, sizes, *, maximize: bool = True) -> list:

@@ -29,7 +29,7 @@ from pathlib import Path
 from graphnet.errors import DataError
 from graphnet.fileio import atomic_write_text
 from graphnet.lab import rundir as rd
-from graphnet.lab.searchdata import SearchData, load_search
+from graphnet.lab.searchdata import SearchData, load_search, op_names, run_together
 from graphnet.lab.summary import mean_std, summary_table
 from graphnet.lab.sweepfile import value_text
 
@@ -226,20 +226,12 @@ def _entry_text(entry) -> str:
 def _ops_text(chain) -> str:
     """The operators along a lineage in order, repeats run together, then the totals:
     ``split_edge, add_edge x2, N (add_edge x2, split_edge x1, N x1)``."""
-    ops = [(o.get("letter") or o.get("name") or "?") for r in chain[1:] for o in r.get("ops")
-           or []]
+    ops = [op for r in chain[1:] for op in op_names(r)]
     if not ops:
         return "-"
-    runs = []
-    for op in ops:
-        if runs and runs[-1][0] == op:
-            runs[-1][1] += 1
-        else:
-            runs.append([op, 1])
-    shown = ", ".join(op + (f" x{n}" if n > 1 else "") for op, n in runs[:_OP_SHOWN])
-    shown += ", ..." if len(runs) > _OP_SHOWN else ""
     counts = Counter(ops)
-    return f"{shown} ({', '.join(f'{k} x{v}' for k, v in counts.most_common())})"
+    return (f"{run_together(ops, _OP_SHOWN)} "
+            f"({', '.join(f'{k} x{v}' for k, v in counts.most_common())})")
 
 
 def _best_rows(data: SearchData) -> list:

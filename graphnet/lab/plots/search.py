@@ -32,7 +32,8 @@ from graphnet.errors import InputError
 from graphnet.lab.plots.common import _grid, _pick, _save, _saved
 from graphnet.lab.plots.evolution import plot_evolution
 from graphnet.lab.plots.matrix import plot_matrices
-from graphnet.lab.searchdata import SearchData, load_search, pareto_front
+from graphnet.lab.searchdata import (SearchData, load_search, op_names, pareto_front,
+                                     run_together)
 from graphnet.lab.searchreport import figure_names, write_search_summary
 
 __all__ = ["plot_front", "plot_fitness", "plot_lineage_tree", "lineage_tree", "plot_search"]
@@ -177,7 +178,7 @@ def lineage_tree(search, seed) -> nx.DiGraph:
 
     Node ids are the lineage ids; each node carries its lineage row's ``generation``,
     ``val_accuracy``, ``edges`` and ``on_path`` (an ancestor of the best, or the best);
-    each edge its child's ``ops`` (letters or names, joined by ``+``).
+    each edge its child's ``ops`` (letters or names, repeats run together: ``add_edge x8, A``).
 
     Parameters
     ----------
@@ -210,8 +211,7 @@ def lineage_tree(search, seed) -> nx.DiGraph:
         parent = None if r.get("parent") is None else str(r["parent"])
         if parent in parents:
             add(r)
-            ops = "+".join((o.get("letter") or o.get("name") or "?") for o in r.get("ops") or [])
-            g.add_edge(parent, str(r["id"]), ops=ops)
+            g.add_edge(parent, str(r["id"]), ops=run_together(op_names(r)))
     return g
 
 
@@ -237,7 +237,8 @@ def plot_lineage_tree(search, seed, *, path=None, dpi=100):
     """The lineage of the best network of ``seed`` as a tree (see :func:`lineage_tree`).
 
     Ancestors and the best are drawn large, joined by a bold line labelled with the
-    operators of each step; their siblings small; colour = validation accuracy.
+    operators of each step; their siblings small; colour = validation accuracy (over the
+    tree's own range).
 
     Parameters
     ----------
@@ -256,7 +257,9 @@ def plot_lineage_tree(search, seed, *, path=None, dpi=100):
     n_gen = len({a["generation"] for _, a in g.nodes(data=True)})
     fig = Figure(figsize=(min(max(4.0, 1.1 * n_gen + 2.0), 16.0), 4.6), layout="constrained")
     ax = fig.add_subplot()
-    norm = Normalize(vmin=0.0, vmax=1.0)
+    accs = [a for a in (_f(g.nodes[n]["val_accuracy"]) for n in g) if math.isfinite(a)]
+    lo, hi = (min(accs), max(accs)) if accs else (0.0, 1.0)
+    norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1e-9)  # the tree's own range
     cmap = colormaps["viridis"]
     for u, v, a in g.edges(data=True):
         bold = g.nodes[u]["on_path"] and g.nodes[v]["on_path"]
@@ -265,7 +268,8 @@ def plot_lineage_tree(search, seed, *, path=None, dpi=100):
                 lw=2.2 if bold else 0.6, zorder=2 if bold else 1)
         if bold and a["ops"]:
             ax.annotate(a["ops"], ((x0 + x1) / 2, (y0 + y1) / 2), fontsize=7, ha="center",
-                        va="bottom", color="#b2182b", zorder=4)
+                        va="bottom", color="#b2182b", zorder=4,
+                        bbox={"fc": "white", "ec": "none", "alpha": 0.75, "pad": 0.5})
     for small in (True, False):
         nodes = [n for n in g.nodes if g.nodes[n]["on_path"] != small]
         if not nodes:
