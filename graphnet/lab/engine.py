@@ -126,10 +126,45 @@ class LocalEngine:
         self.cancel()
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+_malloc_tuned = False
+
+
+def _tune_malloc() -> None:
+    """Let numpy's temporaries come from the heap again in a Dask worker process.
+
+    A Dask nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off
+    glibc's dynamic mmap threshold: every array over 128 KiB is then a fresh ``mmap`` and
+    its pages are faulted in anew, which made training 3-5x slower in a worker than in the
+    client (a digits CNN round: 1.5 s against 0.4 s). Once per process, this sets the mmap
+    threshold to 32 MiB and the trim threshold to 128 MiB (``mallopt``); elsewhere than glibc
+    it does nothing.
+    """
+    global _malloc_tuned
+    if _malloc_tuned:
+        return
+    _malloc_tuned = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 128 << 20)
+    except (OSError, AttributeError):
+        pass
+
+
+def _call(fn, *args):
+    """A task on a Dask worker: ``fn(*args)``, with the worker's malloc tuned first."""
+    _tune_malloc()
+    return fn(*args)
+
+
 def _dask_task(token: str, ident: str, job, r: int, carry):
     """A round on a Dask worker: progress as events, the worker's address in the result."""
     from distributed import get_worker
 
+    _tune_malloc()
     worker = get_worker()
     address = worker.address
 
@@ -269,8 +304,8 @@ class DaskEngine:
         import); its result comes back from :meth:`wait`. A task killed with its worker is
         run again on another, so ``fn`` must be a pure function of its arguments."""
         return self._track(ident, self.client.submit(
-            fn, *args, key=f"graphnet-task-{self.token[:8]}-{ident}", priority=priority,
-            pure=False))
+            _call, fn, *args, key=f"graphnet-task-{self.token[:8]}-{ident}",
+            priority=priority, pure=False))
 
     def _track(self, ident, future):
         self._futures[future] = ident
