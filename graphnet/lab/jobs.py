@@ -6,9 +6,10 @@ round (:func:`run_round`) takes the job's spec and what the last completed round
 records, warnings), the network snapshot as JSON text, the checkpoint's arrays, and, in the
 round that takes it, the lottery's rewind reference. It reads no run directory and writes
 nothing: workers on other machines need no shared filesystem, and only the client writes
-(:mod:`graphnet.lab.runner`). The carry is made of exactly what the client writes (the same
-JSON text, the same arrays), so a round continued in memory and a round resumed from disk
-start from the same bits.
+(:mod:`graphnet.lab.runner`). The carry is what the client writes (the same arrays; the
+network as the object the last round kept, or, on resume, read back from the snapshot's JSON,
+whose floats round-trip exactly), so a round continued in memory and a round resumed from
+disk start from the same bits.
 
 Round 0 builds the model (:mod:`graphnet.lab.start`) and trains it; rounds 1..R apply the
 round's mutation (graph models, :mod:`graphnet.lab.schedule`), train again the same number
@@ -79,20 +80,21 @@ class Carry:
 
     Attributes
     ----------
-    network : str or None
-        The last kept network as node-link JSON text (graph models), as in its snapshot.
+    network : GraphNetwork or str or None
+        The last kept network (graph models): the object, or its node-link JSON text as in
+        its snapshot (a resumed run).
     state : dict
         The last kept round's parameters (the checkpoint's arrays).
     ref_val : float or None
         The last kept round's last-epoch validation loss (``if-better``).
-    reference : str or None
-        The rewind reference as node-link JSON text (``rewind.json``), once taken.
+    reference : GraphNetwork or str or None
+        The rewind reference (``rewind.json``), once taken: the object, or its JSON text.
     """
 
-    network: str | None
+    network: GraphNetwork | str | None
     state: dict
     ref_val: float | None
-    reference: str | None = None
+    reference: GraphNetwork | str | None = None
 
 
 @dataclass
@@ -114,6 +116,9 @@ class RoundResult:
         The rewind reference taken in this round (``rewind.json``), else None.
     worker : str
         Where it ran (a Dask worker's address, or ``"local"``).
+    net, reference_net : GraphNetwork or None
+        The objects behind ``network`` and ``reference``, for the next round (no JSON to
+        parse again).
     """
 
     key: str
@@ -123,11 +128,14 @@ class RoundResult:
     network: str | None
     reference: str | None = None
     worker: str = "local"
+    net: GraphNetwork | None = None
+    reference_net: GraphNetwork | None = None
 
     def carry(self, previous: Carry | None) -> Carry:
         """The carry for the next round."""
-        reference = self.reference or (previous.reference if previous else None)
-        return Carry(self.network, self.state, self.part["ref_val_loss"], reference)
+        reference = (self.reference_net if self.reference_net is not None
+                     else previous.reference if previous is not None else None)
+        return Carry(self.net, self.state, self.part["ref_val_loss"], reference)
 
 
 def network_text(net: GraphNetwork) -> str:
@@ -142,8 +150,11 @@ def network_text(net: GraphNetwork) -> str:
     return json.dumps(net.to_node_link(), indent=1, allow_nan=False, ensure_ascii=False)
 
 
-def _network(text: str) -> GraphNetwork:
-    return GraphNetwork.from_node_link(json.loads(text))
+def _network(net) -> GraphNetwork:
+    """A carried network: the object itself, or read from its JSON text (checked)."""
+    if isinstance(net, GraphNetwork):
+        return net
+    return GraphNetwork.from_node_link(json.loads(net))
 
 
 # ----------------------------------------------------------------------------- the data
@@ -215,7 +226,8 @@ def _live(job: JobSpec, carry: Carry | None) -> _Live:
                                     stream(seed, MODEL_CODES[name], 0, Purpose.INIT), dtype)
         if carry is not None:
             live.model.load_state_dict(carry.state)
-    reference = _network(carry.reference) if carry is not None and carry.reference else None
+    reference = (_network(carry.reference)
+                 if carry is not None and carry.reference is not None else None)
     live.lottery = Lottery(v, name, seed, len(live.front), reference=reference)
     if carry is not None:
         live.ref_val = carry.ref_val
@@ -371,6 +383,8 @@ def run_round(job: JobSpec, r: int, carry: Carry | None, report=None,
     part = {"round": r, "accepted": accepted, "ref_val_loss": live.ref_val, "rows": rows,
             "history": records, "warnings": warnings}
     taken = live.lottery.taken
+    graph = job.model in GRAPH_MODELS
     return RoundResult(job.key, r, part, live.kept_state,
-                       network_text(live.net) if job.model in GRAPH_MODELS else None,
-                       network_text(taken) if taken is not None else None, worker)
+                       network_text(live.net) if graph else None,
+                       network_text(taken) if taken is not None else None, worker,
+                       net=live.net if graph else None, reference_net=taken)
