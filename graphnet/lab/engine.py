@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 
-from graphnet.errors import InputError
+from graphnet.errors import GraphnetError, InputError
 from graphnet.lab.jobs import run_round
 
 __all__ = ["LocalEngine", "DaskEngine", "TaskFailed", "TOPIC", "open_engine"]
@@ -53,7 +53,7 @@ def _connect_timeout() -> float:
         return 10.0
 
 
-class TaskFailed(RuntimeError):
+class TaskFailed(GraphnetError, RuntimeError):
     """A round was lost with the workers that ran it (killed, out of memory)."""
 
 

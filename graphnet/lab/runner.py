@@ -39,7 +39,7 @@ from graphnet.errors import InputError
 from graphnet.lab import rundir as rd
 from graphnet.lab.budget import check_plan
 from graphnet.lab.config import GRAPH_MODELS, Config, load_config, parse_config
-from graphnet.lab.engine import open_engine
+from graphnet.lab.engine import TaskFailed, open_engine
 from graphnet.lab.jobs import MODEL_CODES, Carry, JobSpec
 from graphnet.lab.lifetime import terminate_on_sigterm
 from graphnet.lab.progress import RunDisplay, display_mode
@@ -107,8 +107,6 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-
-
 class _Run:
     """One run directory under way: its config, jobs, carries, state.json and results."""
 
@@ -119,7 +117,6 @@ class _Run:
         self.done = {j.key: run.completed_round(j.model, j.seed) for j in self.jobs}
         self.carry: dict = {}
         self.skip = False  # resumed and complete: nothing to run, write or draw
-        self.t0 = time.perf_counter()
 
     def ident(self, job: JobSpec) -> str:
         """The job's name on the engine and the display: unique across the runs."""
@@ -247,8 +244,6 @@ class _Driver:
 
     @staticmethod
     def _explain(run: _Run, job: JobSpec, error: BaseException) -> BaseException:
-        from graphnet.lab.engine import TaskFailed
-
         if isinstance(error, TaskFailed):
             r = run.done[job.key] + 1
             saved = f"rounds 0..{r - 1} are saved" if r else "no round is saved yet"
@@ -311,6 +306,11 @@ def run_experiment(config, out=None, *, workers=1, scheduler=None, resume=False,
         graphnet run (resume, force) or holds what a run does not write (force); another
         process runs in ``out`` (its lock, naming the pid); a resumed run's config
         differs; bad ``workers``. Nothing in ``out`` is touched.
+    DivergenceError
+        A job's training diverged (naming seed, model and round); the other rounds not yet
+        returned are cancelled, the rounds written so far merged; ``resume`` continues.
+    TaskFailed
+        A round was lost with every Dask worker that ran it (killed, out of memory).
     KeyboardInterrupt
         Ctrl-C, or SIGTERM during the run (:class:`graphnet.lab.lifetime.Terminated`):
         the workers are stopped, the rounds written so far merged; ``resume`` continues.
@@ -355,7 +355,7 @@ def run_many(items, *, workers=1, scheduler=None, resume=False, force=False, pro
 
     Raises
     ------
-    ConfigError, InputError, KeyboardInterrupt
+    ConfigError, InputError, DivergenceError, TaskFailed, KeyboardInterrupt
         As :func:`run_experiment`.
 
     Examples
