@@ -80,7 +80,6 @@ class LocalEngine:
         self.report = report or (lambda ident, kind, data: None)
         self._heap: list = []
         self._order = itertools.count()
-        self.workers = ["local"]
 
     def submit(self, ident, fn, *args, priority=0):
         """Queue ``fn(*args)`` under ``ident``."""
@@ -278,14 +277,6 @@ class DaskEngine:
             named = ", ".join(f"{w} has {v}" for w, v in sorted(other.items()))
             raise InputError(f"run: the Dask workers must run graphnet "
                              f"{graphnet.__version__} like this client: {named}")
-
-    @property
-    def workers(self) -> list:
-        """The addresses of the cluster's workers now."""
-        try:
-            return sorted(self.client.scheduler_info()["workers"])
-        except Exception:
-            return []
 
     def _on_event(self, event):
         _, msg = event
