@@ -110,7 +110,7 @@ class LocalEngine:
         _, _, ident, fn, args = heapq.heappop(self._heap)
         try:
             return [(ident, fn(*args), None)]
-        except Exception as exc:  # the client decides (it raises after writing the others)
+        except Exception as exc:  # the client reports it and cancels the rest
             return [(ident, None, exc)]
 
     def events(self) -> list:
