@@ -160,7 +160,7 @@ def _network(net) -> GraphNetwork:
 # ----------------------------------------------------------------------------- the data
 
 _DATA: OrderedDict = OrderedDict()  # a worker's recent (data config, seed, dtype) -> Data
-_DATA_SLOTS = 4
+_DATA_SLOTS = 16  # a seed's split is ~1 MB (digits) to a few MB: every seed of a run fits
 
 
 def _load(data: dict, seed: int, dtype) -> Data:

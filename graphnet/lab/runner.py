@@ -199,13 +199,14 @@ class _Driver:
             else:
                 self.display.note(text)
 
-    def _last(self, run: _Run) -> int:
+    def last_round(self, run: _Run) -> int:
+        """The last round this call runs of ``run``'s jobs (``stop_after_round`` caps it)."""
         last = run.cfg.rounds
         return last if self.stop_after is None else min(last, self.stop_after)
 
     def _submit(self, engine, run: _Run, job: JobSpec) -> None:
         r = run.done[job.key] + 1
-        if self.error is None and r <= self._last(run):
+        if self.error is None and r <= self.last_round(run):
             engine.submit_round(run.ident(job), job, r, run.carry.get(job.key),
                                 priority=run.priority(job))
 
@@ -214,7 +215,7 @@ class _Driver:
         cancelled and the error raised (the run resumes from the rounds written)."""
         order = sorted(self.jobs.values(), key=lambda rj: -rj[0].priority(rj[1]))
         for run, job in order:
-            if run.done[job.key] < self._last(run):
+            if run.done[job.key] < self.last_round(run):
                 run.carry[job.key] = run.load_carry(job)
                 self._submit(engine, run, job)
             else:
@@ -233,7 +234,7 @@ class _Driver:
                 run.carry[job.key] = result.carry(run.carry.get(job.key))
                 self.display.round(ident, result.round, worker=result.worker,
                                    **_round_line(result))
-                if run.done[job.key] >= self._last(run):
+                if run.done[job.key] >= self.last_round(run):
                     run.carry.pop(job.key, None)
                     self.display.done(ident)
                 else:
@@ -434,7 +435,8 @@ def _run_all(runs: list, *, workers, scheduler, progress, stop_after_round, plot
     driver = _Driver(runs, display, stop_after_round)
     engine = None
     try:
-        pending = any(run.done[job.key] < driver._last(run) for run in runs for job in run.jobs)
+        pending = any(run.done[job.key] < driver.last_round(run)
+                      for run in runs for job in run.jobs)
         if pending:
             engine = open_engine(workers=workers, scheduler=scheduler, report=driver.report)
             if engine.name != "in-process":
